@@ -1,0 +1,40 @@
+# Quick start: `make run` starts the app, `make test` runs every test. Both install what they need.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+
+.PHONY: run test init bench worker clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python requirements.txt pyproject.toml
+	$(BIN)/pip install --quiet -r requirements.txt -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	touch $@
+
+init: $(VENV)/.installed
+	$(BIN)/brightrun init
+
+run: init
+	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+
+worker: init
+	$(BIN)/brightrun worker
+
+# Debian's PostgreSQL server and Chromium are installed when missing (the tests start their own
+# PostgreSQL on 127.0.0.1 and drive Chromium headless through Playwright).
+test: $(VENV)/.installed-test
+	@scripts/ensure-test-packages
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-test
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,5 @@
+import sys
+
+from brightrun_gen.cli import main
+
+sys.exit(main())

@@ -1,0 +1,155 @@
+"""`brightrun`: the command line over the same services the app uses."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+from brightrun_gen.config import get_settings
+from brightrun_gen.domain.models import STATUSES
+from brightrun_gen.errors import BrightRunError, InputError
+from brightrun_gen.services.importing import import_paths
+from brightrun_gen.services.setup import initialize, open_engine
+from brightrun_gen.store import conversations as conv_store
+from brightrun_gen.store.db import describe
+
+
+def engine_for(args: argparse.Namespace):
+    return open_engine(args.db)
+
+
+def print_json(value) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def parse_where(pairs: Sequence[str]) -> dict[str, list[str]]:
+    """KEY=VALUE pairs (repeatable, comma lists allowed) into a dimension filter."""
+    where: dict[str, list[str]] = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key or not value:
+            raise InputError(f"--where {pair!r}: expected KEY=VALUE, e.g. --where persona=marcus_thompson")
+        if key not in conv_store.DIMENSION_COLUMNS:
+            raise InputError(f"--where {pair!r}: unknown key {key!r}; use one of {', '.join(conv_store.DIMENSION_COLUMNS)}")
+        where.setdefault(key, []).extend(v.strip() for v in value.split(","))
+    return where
+
+
+def cmd_init(args) -> int:
+    engine = engine_for(args)
+    report = initialize(engine)
+    print(f"database: {describe(engine)}")
+    for line in report.lines():
+        print(line)
+    return 1 if any(r.outcome == "failed" for r in report.seeds) else 0
+
+
+def cmd_import(args) -> int:
+    results = import_paths(engine_for(args), args.paths)
+    for result in results:
+        print(result.line())
+    imported = [r for r in results if r.outcome == "imported"]
+    print(f"{len(imported)} imported ({sum(r.conversations for r in imported)} conversations, "
+          f"{sum(r.turns for r in imported)} turns), "
+          f"{sum(r.outcome == 'duplicate' for r in results)} duplicate, "
+          f"{sum(r.outcome == 'failed' for r in results)} failed")
+    return 1 if any(r.outcome == "failed" for r in results) else 0
+
+
+def cmd_list(args) -> int:
+    where = parse_where(args.where)
+    if args.tier:
+        where["tier"] = [str(args.tier)]
+    query = conv_store.ConversationQuery(where=where, statuses=args.status or (), persona_text=args.persona or "")
+    rows = conv_store.list_conversations(engine_for(args), query)
+    if args.json:
+        print_json([r.as_dict() for r in rows])
+        return 0
+    for r in rows:
+        d = r.dimensions
+        score = f"{r.quality_score:4.1f}" if r.quality_score is not None else "   -"
+        print(f"{r.id:5d}  {r.key:16.16s} T{d.tier}  {r.status:13s} {score}  {d.persona:26.26s} "
+              f"{d.emotion_start}->{d.emotion_end}  {d.topic}")
+    print(f"{len(rows)} conversation(s)")
+    return 0
+
+
+def cmd_show(args) -> int:
+    detail = conv_store.get_detail(engine_for(args), args.id)
+    row = detail.row
+    if args.json:
+        print_json({
+            **row.as_dict(),
+            "turns": [{"role": t.role, "content": t.content} for t in detail.turns],
+            "quality": detail.quality,
+            "metadata": conv_store.unflatten(detail.metadata),
+            "versions": detail.versions,
+        })
+        return 0
+    print(f"#{row.id} {row.key}  tier {row.dimensions.tier}  {row.status}  model: {row.model or '-'}  "
+          f"score: {row.quality_score if row.quality_score is not None else '-'}")
+    for name, value in row.dimensions.model_dump().items():
+        if value is not None:
+            print(f"  {name}: {value}")
+    for turn in detail.turns:
+        print(f"\n[{turn.role}] ({turn.word_count} words)\n{turn.content}")
+    if detail.quality:
+        failed = [c for c in detail.quality["criteria"] if not c["passed"]]
+        print("\nquality: " + (", ".join(f"{c['name']}: {c['detail']}" for c in failed) or "all rules pass"))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="brightrun", description="Plan, generate, review and export training conversations.")
+    parser.add_argument("--db", help="SQLAlchemy database URL (default: BRIGHTRUN_DATABASE_URL or data/brightrun.db)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+    p = sub.add_parser("init", parents=[common], help="create or migrate the schema, load catalog, plan and seeds")
+    p.set_defaults(func=cmd_init)
+    p = sub.add_parser("import-seeds", parents=[common], help="import seed/conversation files or folders")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.set_defaults(func=cmd_import)
+    p = sub.add_parser("list", parents=[common], help="list conversations")
+    p.set_defaults(func=cmd_list)
+    p.add_argument("--status", action="append", choices=STATUSES)
+    p.add_argument("--tier", type=int, choices=[1, 2, 3])
+    p.add_argument("--persona", help="text to match in the persona key, name or archetype")
+    p.add_argument("--where", action="append", metavar="KEY=VALUE", help="filter on a dimension (repeatable)")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("show", parents=[common], help="show one conversation with its turns and metadata")
+    p.add_argument("id", help="numeric id or key (e.g. T1-001)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_show)
+    for group in COMMAND_GROUPS:
+        group.register(sub, common)
+    return parser
+
+
+# Command groups kept in their own modules; each has register(subparsers, common_parent).
+COMMAND_GROUPS: list = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "db", None) is None:
+        args.db = get_settings().database_url
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrightRunError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

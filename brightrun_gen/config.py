@@ -1,0 +1,88 @@
+"""Every setting, declared once with its default and help text.
+
+Read from environment variables (prefix BRIGHTRUN_, plus ANTHROPIC_API_KEY and
+ANTHROPIC_BASE_URL as the SDK names them) and from `.streamlit/secrets.toml`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRETS_FILE = ROOT / ".streamlit" / "secrets.toml"
+DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'data' / 'brightrun.db'}"
+# A current Sonnet that anthropic 2.14 does not list in DEPRECATED_MODELS.
+DEFAULT_MODEL = "claude-sonnet-5-5"
+
+
+class _SecretsTomlSource(PydanticBaseSettingsSource):
+    """Top-level keys of .streamlit/secrets.toml, matched case-insensitively to field names."""
+
+    def __call__(self) -> dict:
+        if not SECRETS_FILE.exists():
+            return {}
+        data = tomllib.loads(SECRETS_FILE.read_text(encoding="utf-8"))
+        wanted = {name.lower() for name in self.settings_cls.model_fields}
+        aliases = {"anthropic_api_key": "anthropic_api_key", "brightrun_database_url": "database_url"}
+        found = {}
+        for key, value in data.items():
+            name = aliases.get(key.lower(), key.lower().removeprefix("brightrun_"))
+            if name in wanted and not isinstance(value, dict):
+                found[name] = value
+        return found
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - required by the ABC
+        return None, field_name, False
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BRIGHTRUN_", extra="ignore")
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the store")
+    anthropic_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("ANTHROPIC_API_KEY", "BRIGHTRUN_ANTHROPIC_API_KEY"),
+        description="Claude API key; without it the offline provider is used",
+    )
+    anthropic_base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("ANTHROPIC_BASE_URL", "BRIGHTRUN_ANTHROPIC_BASE_URL"),
+        description="Messages API base URL (tests point it at a local server)",
+    )
+    provider: str = Field("auto", description="auto | anthropic | offline")
+    model: str = Field(DEFAULT_MODEL, description="Claude model for generation")
+    max_tokens: int = Field(8000, description="max_tokens per generation call")
+    request_timeout: float = Field(120.0, description="seconds before one API call times out")
+    sdk_max_retries: int = Field(2, description="the SDK's own retries for 429/529/5xx")
+    regenerate_attempts: int = Field(3, description="attempts when an answer fails validation")
+    concurrency: int = Field(4, description="conversations generated at once by one runner")
+    lease_seconds: float = Field(30.0, description="a claimed queue item's lease; renewed by heartbeat")
+    price_file: Path = Field(ROOT / "seeds" / "prices.yaml", description="editable price table")
+    catalog_dir: Path = Field(ROOT / "seeds" / "catalog", description="the catalog YAML files")
+    seed_dir: Path = Field(ROOT / "seeds" / "conversations", description="our seed conversations")
+    prompts_dir: Path = Field(ROOT / "prompts", description="prompt templates, one file each")
+    reviewer: str = Field("local reviewer", description="name recorded with review decisions")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
+        return (init_settings, env_settings, _SecretsTomlSource(settings_cls))
+
+    @property
+    def api_key(self) -> str | None:
+        return self.anthropic_api_key.get_secret_value() if self.anthropic_api_key else None
+
+    @property
+    def effective_provider(self) -> str:
+        if self.provider != "auto":
+            return self.provider
+        return "anthropic" if self.api_key else "offline"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,56 @@
+"""Read-side use cases for the dashboard, review page and CLI: tables, options, details."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from brightrun_gen.store import catalog_repo, conversations as conv_store
+from brightrun_gen.store.conversations import ConversationDetail, ConversationQuery
+
+FILTER_DIMENSIONS = (
+    "persona", "emotion_start", "emotion_end", "content_category", "intent", "tone",
+    "topic_cluster", "outcome_type", "tier",
+)
+TABLE_COLUMNS = ["id", "key", "persona", "emotion", "topic", "tier", "status", "quality_score", "model", "updated_at"]
+
+
+def conversation_table(engine: Engine, query: ConversationQuery | None = None) -> pd.DataFrame:
+    """One row per conversation, with display labels for persona and emotions."""
+    rows = conv_store.list_conversations(engine, query)
+    labels = persona_labels(engine)
+    records = [
+        {
+            "id": r.id,
+            "key": r.key,
+            "persona": labels.get(r.dimensions.persona, r.dimensions.persona),
+            "emotion": f"{r.dimensions.emotion_start} → {r.dimensions.emotion_end}",
+            "topic": r.dimensions.topic,
+            "tier": r.dimensions.tier,
+            "status": r.status,
+            "quality_score": r.quality_score,
+            "model": r.model or "",
+            "updated_at": r.updated_at,
+        }
+        for r in rows
+    ]
+    return pd.DataFrame.from_records(records, columns=TABLE_COLUMNS)
+
+
+def persona_labels(engine: Engine) -> dict[str, str]:
+    return {p["key"]: f"{p['name']} – {p['archetype']}" for p in catalog_repo.list_section(engine, "personas")}
+
+
+def filter_options(engine: Engine) -> dict[str, list]:
+    """The values present in the store for each filterable dimension, plus statuses."""
+    options = {name: conv_store.distinct_values(engine, name) for name in FILTER_DIMENSIONS}
+    options["status"] = conv_store.distinct_values(engine, "status")
+    return options
+
+
+def conversation_detail(engine: Engine, key_or_id: str | int) -> ConversationDetail:
+    return conv_store.get_detail(engine, key_or_id)
+
+
+def status_counts(engine: Engine) -> dict[str, int]:
+    return conv_store.count_by_status(engine)

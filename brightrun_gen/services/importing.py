@@ -1,0 +1,103 @@
+"""Import conversation files (ours and the console-era format) into the store."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from sqlalchemy import Connection, Engine
+
+from brightrun_gen.domain.models import ConversationRecord, Demographics, Persona
+from brightrun_gen.domain.quality import score_conversation
+from brightrun_gen.domain.seedfiles import parse_seed_file
+from brightrun_gen.errors import BrightRunError, InputError
+from brightrun_gen.store import catalog_repo, conversations as conv_store
+from brightrun_gen.store.db import write
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    path: str
+    outcome: str  # imported | duplicate | failed
+    message: str
+    conversations: int = 0
+    turns: int = 0
+
+    def line(self) -> str:
+        return f"{self.path}: {self.outcome}: {self.message}"
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given, folders as their *.json files in name order."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*.json") if p.is_file()))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise InputError(f"{path}: no such file or folder")
+    return found
+
+
+def import_paths(engine: Engine, paths: Iterable[str | Path]) -> list[ImportResult]:
+    """Import every file on its own: one transaction each, a bad file never stops the others."""
+    return [import_file(engine, path) for path in expand_paths(paths)]
+
+
+def import_file(engine: Engine, path: Path) -> ImportResult:
+    name = path.name
+    try:
+        content = path.read_bytes()
+        digest = hashlib.sha256(content).hexdigest()
+        records = parse_seed_file(path)
+        with write(engine) as conn:
+            if conv_store.file_already_imported(conn, digest):
+                return ImportResult(name, "duplicate", "skipped, this file was imported before")
+            taken = conv_store.existing_keys(conn, [r.key for r in records])
+            if taken:
+                raise InputError(f"{name}: conversation {sorted(taken)[0]!r} already exists with other content")
+            turns = sum(_store_record(conn, record) for record in records)
+            conv_store.record_imported_file(conn, name, digest, [r.key for r in records])
+    except BrightRunError as exc:
+        return ImportResult(name, "failed", str(exc))
+    except OSError as exc:
+        return ImportResult(name, "failed", f"{name}: cannot read: {exc.strerror}")
+    return ImportResult(name, "imported", f"{len(records)} conversation(s), {turns} turns",
+                        conversations=len(records), turns=turns)
+
+
+def _store_record(conn: Connection, record: ConversationRecord) -> int:
+    persona = _persona_from(record)
+    if persona is not None:
+        catalog_repo.ensure_persona(conn, persona)
+    status = "seed" if record.source == "seed" else "generated"
+    cid = conv_store.insert_conversation(conn, record.key, record.dimensions, source=record.source, status=status)
+    names, topic_terms = catalog_repo.scoring_terms(conn, record.dimensions.persona, record.dimensions.topic)
+    quality = score_conversation(record.turns, persona_names=names, topic_terms=topic_terms).as_dict()
+    model = record.metadata.get("generation", {}).get("model", "human") if record.source != "seed" else "human"
+    conv_store.save_version(conn, cid, record.turns, model=model, status=status, quality=quality)
+    conv_store.save_metadata(conn, cid, record.metadata)
+    return len(record.turns)
+
+
+def _persona_from(record: ConversationRecord) -> Persona | None:
+    """Console-era files describe their client; create that persona when the catalog lacks it."""
+    info = record.metadata.get("persona")
+    if not isinstance(info, dict) or not info.get("key"):
+        return None
+    unknown = "not stated in the seed file"
+    return Persona(
+        key=info["key"],
+        name=info.get("name") or info["key"],
+        archetype=info.get("archetype") or info.get("name") or info["key"],
+        demographics=Demographics(age=0, occupation=unknown, income=unknown, family=unknown, location=unknown),
+        financial_background=info.get("background") or unknown,
+        traits=[],
+        communication_style=unknown,
+        emotional_baseline=unknown,
+        goals=[],
+    )

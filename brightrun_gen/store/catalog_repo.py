@@ -1,0 +1,97 @@
+"""Catalog tables: write the catalog once (idempotently) and read it back as models."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, Engine, select
+
+from brightrun_gen.domain.models import Advisor, Catalog, Persona
+from brightrun_gen.errors import InputError
+from brightrun_gen.store import tables as t
+from brightrun_gen.store.db import read
+
+_VOCAB = {"intents": "intent", "tones": "tone", "outcome_types": "outcome_type"}
+
+
+def _extra_columns(section: str, entry) -> dict:
+    if section == "personas":
+        return {"name": entry.name, "archetype": entry.archetype}
+    if section == "emotions":
+        return {"name": entry.name, "family": entry.family, "valence": entry.valence, "intensity": entry.intensity}
+    if section == "topics":
+        return {"name": entry.name, "content_category": entry.content_category, "topic_cluster": entry.topic_cluster}
+    return {"name": getattr(entry, "name", None) or getattr(entry, "title")}
+
+
+_TABLES = {
+    "personas": t.personas,
+    "emotions": t.emotions,
+    "arcs": t.emotional_arcs,
+    "topics": t.topics,
+    "scenarios": t.scenarios,
+    "edge_cases": t.edge_cases,
+}
+
+
+def save_catalog(conn: Connection, catalog: Catalog) -> int:
+    """Insert entries whose key is new; returns how many rows were added."""
+    added = _insert_missing(conn, t.advisor_profiles, [("advisor", {"name": catalog.advisor.name},
+                                                         catalog.advisor.model_dump())])
+    for section, table in _TABLES.items():
+        entries = getattr(catalog, section)
+        added += _insert_missing(conn, table, [(e.key, _extra_columns(section, e), e.model_dump()) for e in entries])
+    for section, kind in _VOCAB.items():
+        have = set(conn.scalars(select(t.vocabulary.c.key).where(t.vocabulary.c.kind == kind)))
+        rows = [{"kind": kind, **e.model_dump()} for e in getattr(catalog, section) if e.key not in have]
+        if rows:
+            conn.execute(t.vocabulary.insert(), rows)
+        added += len(rows)
+    return added
+
+
+def _insert_missing(conn: Connection, table, entries: list[tuple[str, dict, dict]]) -> int:
+    have = set(conn.scalars(select(table.c.key)))
+    rows = [{"key": key, **columns, "data": data} for key, columns, data in entries if key not in have]
+    if rows:
+        conn.execute(table.insert(), rows)
+    return len(rows)
+
+
+def ensure_persona(conn: Connection, persona: Persona) -> bool:
+    """Create a persona that an imported file brings, unless its key exists; True if created."""
+    return _insert_missing(conn, t.personas, [(persona.key, _extra_columns("personas", persona),
+                                               persona.model_dump())]) == 1
+
+
+def load_catalog(engine: Engine) -> Catalog:
+    """The catalog as stored (file catalog plus personas that imports created)."""
+    with read(engine) as conn:
+        data = {section: list(conn.scalars(select(table.c.data).order_by(table.c.id)))
+                for section, table in _TABLES.items()}
+        advisor = conn.scalar(select(t.advisor_profiles.c.data).order_by(t.advisor_profiles.c.id).limit(1))
+        for section, kind in _VOCAB.items():
+            c = t.vocabulary.c
+            data[section] = [dict(r._mapping) for r in conn.execute(
+                select(c.key, c.name, c.description).where(c.kind == kind).order_by(c.id))]
+    if advisor is None:
+        raise InputError("the store has no catalog yet: run `brightrun init` first")
+    return Catalog.model_validate({"advisor": Advisor.model_validate(advisor), **data})
+
+
+def list_section(engine: Engine, section: str) -> list[dict]:
+    """Catalog entries of one section as plain dicts, for display."""
+    if section in _VOCAB:
+        c = t.vocabulary.c
+        with read(engine) as conn:
+            return [dict(r._mapping) for r in conn.execute(
+                select(c.key, c.name, c.description).where(c.kind == _VOCAB[section]).order_by(c.id))]
+    table = _TABLES[section]
+    with read(engine) as conn:
+        return list(conn.scalars(select(table.c.data).order_by(table.c.id)))
+
+
+def scoring_terms(conn: Connection, persona_key: str, topic_key: str) -> tuple[list[str], list[str]]:
+    """Names the quality rules look for: the persona's name and archetype, the topic's name."""
+    persona = conn.execute(select(t.personas.c.name, t.personas.c.archetype).where(t.personas.c.key == persona_key)).first()
+    names = [persona.name, persona.archetype] if persona else [persona_key.replace("_", " ")]
+    topic = conn.scalar(select(t.topics.c.name).where(t.topics.c.key == topic_key))
+    return names, [topic or topic_key.replace("_", " ")]

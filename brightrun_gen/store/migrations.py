@@ -1,0 +1,81 @@
+"""Ordered, named schema migrations recorded in `schema_migrations`.
+
+A new database gets the current metadata in one step and every migration stamped as applied;
+an existing one runs the migrations it has not seen, in order, in place. A migration creates
+the tables it introduces (by name, from the current metadata) or alters existing ones.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy import Connection, Engine, inspect, select
+
+from brightrun_gen.store import tables as t
+from brightrun_gen.store.db import write
+
+Migration = Callable[[Connection], None]
+MIGRATIONS: list[tuple[int, str, Migration]] = []
+
+
+def migration(version: int, name: str):
+    def register(fn: Migration) -> Migration:
+        MIGRATIONS.append((version, name, fn))
+        return fn
+
+    return register
+
+
+def _create(conn: Connection, *table_list) -> None:
+    for table in table_list:
+        table.create(conn, checkfirst=True)
+
+
+@migration(1, "catalog, conversations, turns, metadata, logs, reviews, inputs")
+def _m001(conn: Connection) -> None:
+    _create(
+        conn,
+        t.advisor_profiles, t.personas, t.emotions, t.emotional_arcs, t.topics, t.scenarios,
+        t.edge_cases, t.vocabulary, t.prompt_templates, t.conversations, t.conversation_versions,
+        t.conversation_turns, t.conversation_metadata, t.imported_files, t.generation_logs,
+        t.review_events, t.document_categories, t.documents, t.chunks, t.chunk_dimensions,
+    )
+
+
+@migration(2, "generation jobs and queue")
+def _m002(conn: Connection) -> None:
+    _create(conn, t.generation_jobs, t.generation_queue)
+
+
+def applied_versions(conn: Connection) -> set[int]:
+    if not inspect(conn).has_table("schema_migrations"):
+        return set()
+    return set(conn.scalars(select(t.schema_migrations.c.version)))
+
+
+def migrate(engine: Engine, upto: int | None = None) -> list[str]:
+    """Bring the schema up to date (or up to `upto`); returns the names of the steps applied."""
+    with write(engine) as conn:
+        fresh = not inspect(conn).get_table_names()
+        if fresh and upto is None:
+            t.metadata.create_all(conn)
+            _stamp(conn, [(v, n) for v, n, _ in MIGRATIONS])
+            return ["create schema"]
+        t.schema_migrations.create(conn, checkfirst=True)
+        done = applied_versions(conn)
+        applied = []
+        for version, name, step in sorted(MIGRATIONS, key=lambda m: m[0]):
+            if version in done or (upto is not None and version > upto):
+                continue
+            step(conn)
+            _stamp(conn, [(version, name)])
+            applied.append(name)
+        return applied
+
+
+def _stamp(conn: Connection, steps: list[tuple[int, str]]) -> None:
+    conn.execute(t.schema_migrations.insert(), [{"version": v, "name": n} for v, n in steps])
+
+
+def latest_version() -> int:
+    return max(v for v, _, _ in MIGRATIONS)

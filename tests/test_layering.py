@@ -1,0 +1,56 @@
+"""Imports point down only: pages never reach the store or the SDK; the package never imports streamlit."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PAGE_FILES = [REPO / "app.py", *sorted((REPO / "pages").glob("*.py"))]
+PACKAGE_FILES = sorted((REPO / "brightrun_gen").rglob("*.py"))
+FORBIDDEN_IN_PAGES = ("sqlalchemy", "anthropic", "psycopg", "brightrun_gen.store", "brightrun_gen.llm", "threading")
+
+
+def imported_modules(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
+def test_pages_hold_layout_only(path):
+    bad = {m for m in imported_modules(path) if m.startswith(FORBIDDEN_IN_PAGES)}
+    assert not bad, f"{path.name} imports {sorted(bad)}: call a service instead"
+
+
+@pytest.mark.parametrize("path", PACKAGE_FILES, ids=lambda p: str(p.relative_to(REPO)))
+def test_package_never_imports_streamlit(path):
+    assert not {m for m in imported_modules(path) if m.split(".")[0] in {"streamlit", "st_aggrid"}}
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "brightrun_gen" / "domain").glob("*.py")), ids=lambda p: p.name)
+def test_domain_is_pure(path):
+    io_modules = {"sqlalchemy", "anthropic", "httpx", "psycopg", "brightrun_gen.store", "brightrun_gen.services", "brightrun_gen.llm"}
+    assert not {m for m in imported_modules(path) if m.startswith(tuple(io_modules))}
+
+
+def test_only_the_llm_layer_imports_the_sdk():
+    users = [p for p in PACKAGE_FILES if any(m.startswith("anthropic") for m in imported_modules(p))]
+    assert all("llm" in p.parts for p in users), users
+
+
+def test_only_the_store_writes_sql():
+    users = [p for p in PACKAGE_FILES if any(m.startswith("sqlalchemy") for m in imported_modules(p))]
+    allowed = {"store", "services"}  # services only for the Engine/Connection type
+    assert all(allowed & set(p.parts) for p in users), users
+    for path in users:
+        if "services" in path.parts:
+            names = {m for m in imported_modules(path) if m.startswith("sqlalchemy")}
+            assert names <= {"sqlalchemy", "sqlalchemy.Engine", "sqlalchemy.Connection"}, (path.name, names)

@@ -1,0 +1,123 @@
+"""The store on SQLite and PostgreSQL: schema, migrations, init, versions, metadata."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, inspect, select
+
+from brightrun_gen.config import Settings
+from brightrun_gen.domain.models import Turn
+from brightrun_gen.services.setup import initialize
+from brightrun_gen.store import conversations as conv_store, tables as t
+from brightrun_gen.store.db import make_engine, read, write
+from brightrun_gen.store.ddl import postgres_ddl
+from brightrun_gen.store.migrations import applied_versions, latest_version, migrate
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _counts(engine) -> dict[str, int]:
+    with read(engine) as conn:
+        return {table.name: conn.scalar(select(func.count()).select_from(table)) for table in t.metadata.sorted_tables}
+
+
+def test_schema_sql_is_generated_from_metadata():
+    assert (REPO / "sql" / "schema.sql").read_text() == postgres_ddl(), (
+        "sql/schema.sql drifted: run `python -m brightrun_gen.store.ddl > sql/schema.sql`"
+    )
+
+
+def test_fresh_database_gets_every_table_and_all_migrations(engine):
+    with read(engine) as conn:
+        assert set(inspect(conn).get_table_names()) == set(t.metadata.tables)
+        assert max(applied_versions(conn)) == latest_version()
+    assert migrate(engine) == []
+
+
+def test_old_database_is_upgraded_in_place(empty_url):
+    engine = make_engine(empty_url)
+    assert migrate(engine, upto=1)
+    with read(engine) as conn:
+        assert "generation_queue" not in inspect(conn).get_table_names()
+    with write(engine) as conn:
+        conn.execute(t.personas.insert().values(key="kept", name="Kept", archetype="K", data={"key": "kept"}))
+    applied = migrate(engine)
+    assert applied == ["generation jobs and queue"]
+    with read(engine) as conn:
+        assert set(inspect(conn).get_table_names()) == set(t.metadata.tables)
+        assert conn.scalar(select(t.personas.c.name).where(t.personas.c.key == "kept")) == "Kept"
+    engine.dispose()
+
+
+def test_init_loads_everything_once_and_is_idempotent(engine):
+    settings = Settings(_env_file=None, anthropic_api_key=None)
+    first = initialize(engine, settings)
+    assert first.planned_added == 90
+    assert first.templates_added == 3
+    assert sum(r.outcome == "imported" for r in first.seeds) == 10, [r.line() for r in first.seeds]
+    before = _counts(engine)
+    assert before["conversations"] == 100
+    assert before["personas"] >= 7
+    second = initialize(engine, settings)
+    assert (second.planned_added, second.catalog_added, second.templates_added) == (0, 0, 0)
+    assert all(r.outcome == "duplicate" for r in second.seeds)
+    assert _counts(engine) == before
+
+
+def test_plan_rows_carry_all_dimensions(store):
+    rows = conv_store.list_conversations(store, conv_store.ConversationQuery(where={"tier": [1, 2, 3]}))
+    planned = [r for r in rows if r.source == "plan"]
+    assert len(planned) == 90
+    for row in planned:
+        d = row.dimensions
+        assert all([d.persona, d.emotion_start, d.emotion_end, d.content_category, d.intent, d.tone,
+                    d.topic_cluster, d.outcome_type, d.tier])
+        assert (d.arc or d.scenario or d.edge_case)
+
+
+def test_new_version_never_replaces_an_approved_one(store):
+    turns = [Turn(role="user", content="hello there"), Turn(role="assistant", content="hi")]
+    with write(store) as conn:
+        cid = conv_store.find_id(conn, "T1-001")
+        v1 = conv_store.save_version(conn, cid, turns, model="offline", status="generated", quality={"score": 5.0})
+        conv_store.set_review(conn, cid, "approved", "good")
+        v2 = conv_store.save_version(conn, cid, turns[::-1], model="offline", status="generated", quality={"score": 2.0})
+    detail = conv_store.get_detail(store, "T1-001")
+    assert (v1, v2) == (1, 2)
+    assert detail.row.status == "approved"
+    assert detail.row.current_version == 1
+    assert detail.turns[0].role == "user"
+    assert [v["version"] for v in detail.versions] == [1, 2]
+
+
+def test_failed_multi_table_write_leaves_nothing(store):
+    before = _counts(store)
+    try:
+        with write(store) as conn:
+            cid = conv_store.insert_conversation(conn, "half", conv_store.get_row(conn, 1).dimensions,
+                                                 source="import", status="generated")
+            conv_store.save_metadata(conn, cid, {"a": 1})
+            raise RuntimeError("crash in the middle")
+    except RuntimeError:
+        pass
+    assert _counts(store) == before
+
+
+def test_metadata_is_flattened_queryable_and_restored(store):
+    nested = {"emotional_context": {"primary": "shame", "scores": [0.7, 0.8]},
+              "pairs": [{"turn": 1, "x": {"y": "z"}}, {"turn": 2}]}
+    with write(store) as conn:
+        cid = conv_store.find_id(conn, "T1-002")
+        conv_store.save_metadata(conn, cid, nested)
+    assert conv_store.metadata_search(store, "emotional_context.primary", "shame") == [cid]
+    with read(store) as conn:
+        assert conv_store.unflatten(conv_store.load_metadata(conn, cid)) == nested
+
+
+def test_filters_by_dimension_status_and_persona_text(store):
+    query = conv_store.ConversationQuery(where={"tier": ["3"]}, statuses=["not_generated"])
+    rows = conv_store.list_conversations(store, query)
+    assert len(rows) == 15 and all(r.dimensions.tier == 3 for r in rows)
+    marcus = conv_store.list_conversations(store, conv_store.ConversationQuery(persona_text="overwhelmed avoider"))
+    assert marcus and all(r.dimensions.persona == "marcus_thompson" for r in marcus)
