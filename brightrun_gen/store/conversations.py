@@ -240,6 +240,8 @@ def save_version(
         conversation_id=conversation_id, version=version, model=model, template_name=template_name,
         template_hash=template_hash, quality_score=score, quality=quality, log_id=log_id,
     ))
+    if not turns:
+        raise ValueError("a conversation version needs at least one turn")
     conn.execute(t.conversation_turns.insert(), [
         {"conversation_id": conversation_id, "version": version, "position": i, "role": turn.role,
          "content": turn.content, "word_count": len(turn.content.split())}

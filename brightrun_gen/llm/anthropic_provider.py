@@ -1,0 +1,172 @@
+"""Claude through the official SDK, with structured output and prompt caching.
+
+SDK exceptions are translated here into Bright Run's errors so nothing above sees `anthropic`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+import anthropic
+
+from brightrun_gen.domain.models import GeneratedConversation
+from brightrun_gen.domain.prompts import RenderedPrompt
+from brightrun_gen.errors import InvalidAnswer, ProviderError, RateLimited
+from brightrun_gen.llm.base import Answer, Usage
+
+_SCHEMA = anthropic.transform_schema(GeneratedConversation.model_json_schema())
+
+
+@dataclass(frozen=True)
+class AnthropicSettings:
+    api_key: str
+    model: str
+    max_tokens: int
+    timeout: float
+    max_retries: int
+    base_url: str | None = None
+
+
+def request_params(prompt: RenderedPrompt, model: str, max_tokens: int) -> dict:
+    """The Messages API parameters for one prompt; the same for direct calls and batches.
+
+    The static parts (system rules, then persona/arc context) carry cache breakpoints so
+    repeated calls with the same persona and arc read them from the prompt cache.
+    """
+    return {
+        "model": model,
+        "max_tokens": max_tokens,
+        "system": [{"type": "text", "text": prompt.system, "cache_control": {"type": "ephemeral"}}],
+        "messages": [{
+            "role": "user",
+            "content": [
+                {"type": "text", "text": prompt.context, "cache_control": {"type": "ephemeral"}},
+                {"type": "text", "text": prompt.request},
+            ],
+        }],
+        "output_config": {"format": {"type": "json_schema", "schema": _SCHEMA}},
+    }
+
+
+def answer_from_message(message, retries: int = 0) -> Answer:
+    """Our Answer from an SDK Message (direct call or batch result)."""
+    text = "".join(block.text for block in message.content if getattr(block, "type", "") == "text")
+    u = message.usage
+    usage = Usage(
+        input_tokens=u.input_tokens or 0,
+        output_tokens=u.output_tokens or 0,
+        cache_creation_tokens=getattr(u, "cache_creation_input_tokens", 0) or 0,
+        cache_read_tokens=getattr(u, "cache_read_input_tokens", 0) or 0,
+    )
+    return Answer(text=text, stop_reason=message.stop_reason, model=message.model, usage=usage, retries=retries)
+
+
+class AnthropicProvider:
+    name = "anthropic"
+
+    def __init__(self, settings: AnthropicSettings):
+        self.model = settings.model
+        self.max_tokens = settings.max_tokens
+        self.client = anthropic.Anthropic(
+            api_key=settings.api_key,
+            base_url=settings.base_url,
+            timeout=settings.timeout,
+            max_retries=settings.max_retries,
+        )
+
+    def generate(self, prompt: RenderedPrompt) -> Answer:
+        params = request_params(prompt, self.model, self.max_tokens)
+        try:
+            raw = self.client.messages.with_raw_response.create(**params)
+            message = raw.parse()
+        except anthropic.APIStatusError as exc:
+            raise _translate_status(exc) from None
+        except anthropic.APITimeoutError:
+            raise ProviderError(f"the Messages API did not answer within the timeout (model {self.model})",
+                                retryable=True) from None
+        except anthropic.APIConnectionError as exc:
+            raise ProviderError(f"cannot reach the Messages API: {exc.__class__.__name__}", retryable=True) from None
+        except anthropic.APIResponseValidationError:
+            raise InvalidAnswer("the Messages API answered with a body that is not a valid message") from None
+        except ValueError as exc:  # a body that is not JSON at all
+            raise InvalidAnswer(f"the Messages API answered with an unreadable body: {exc}") from None
+        return answer_from_message(message, retries=getattr(raw, "retries_taken", 0))
+
+    def count_tokens(self, prompt: RenderedPrompt) -> int:
+        params = request_params(prompt, self.model, self.max_tokens)
+        params.pop("max_tokens")
+        try:
+            return self.client.messages.count_tokens(**params).input_tokens
+        except anthropic.APIError as exc:
+            raise ProviderError(f"token counting failed: {exc.__class__.__name__}") from None
+
+    # --- Message Batches -------------------------------------------------------------------
+
+    def submit_batch(self, prompts: dict[str, RenderedPrompt]) -> str:
+        requests = [{"custom_id": cid, "params": request_params(p, self.model, self.max_tokens)} for cid, p in prompts.items()]
+        try:
+            return self.client.messages.batches.create(requests=requests).id
+        except anthropic.APIError as exc:
+            raise _translate(exc) from None
+
+    def batch_status(self, batch_id: str) -> str:
+        """'in_progress', 'canceling' or 'ended'."""
+        try:
+            return self.client.messages.batches.retrieve(batch_id).processing_status
+        except anthropic.APIError as exc:
+            raise _translate(exc) from None
+
+    def batch_results(self, batch_id: str) -> dict[str, Answer | ProviderError]:
+        results: dict[str, Answer | ProviderError] = {}
+        try:
+            for entry in self.client.messages.batches.results(batch_id):
+                if entry.result.type == "succeeded":
+                    results[entry.custom_id] = answer_from_message(entry.result.message)
+                else:
+                    results[entry.custom_id] = ProviderError(f"batch request {entry.result.type}", retryable=True)
+        except anthropic.APIError as exc:
+            raise _translate(exc) from None
+        return results
+
+
+def _translate(exc: Exception) -> ProviderError:
+    if isinstance(exc, anthropic.APIStatusError):
+        return _translate_status(exc)
+    return ProviderError(f"Messages API error: {exc.__class__.__name__}", retryable=True)
+
+
+def _translate_status(exc: anthropic.APIStatusError) -> ProviderError:
+    status = exc.status_code
+    retry_after = _retry_after(exc.response.headers)
+    if status == 429:
+        return RateLimited("the Messages API is rate limiting (429) after the SDK's retries", retry_after)
+    if status == 529:
+        return RateLimited("the Messages API is overloaded (529) after the SDK's retries", retry_after)
+    if status in (401, 403):
+        return ProviderError(f"the API key was refused ({status}): check ANTHROPIC_API_KEY")
+    if status >= 500:
+        return ProviderError(f"the Messages API failed with {status} after the SDK's retries", retryable=True)
+    message = getattr(exc, "message", "") or ""
+    return ProviderError(f"the Messages API rejected the request ({status}): {message[:300]}")
+
+
+def _retry_after(headers) -> float | None:
+    """Seconds to wait from retry-after (seconds or HTTP date) or the rate-limit reset headers."""
+    value = headers.get("retry-after")
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            try:
+                return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
+            except (TypeError, ValueError):
+                pass
+    reset = headers.get("anthropic-ratelimit-requests-reset") or headers.get("anthropic-ratelimit-tokens-reset")
+    if reset:
+        try:
+            return max(0.0, (datetime.fromisoformat(reset.replace("Z", "+00:00")) - datetime.now(timezone.utc)).total_seconds())
+        except ValueError:
+            return None
+    return None
