@@ -3,38 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Sequence
 
+from brightrun_gen import cli_export, cli_generate
 from brightrun_gen.config import get_settings
 from brightrun_gen.domain.models import STATUSES
+from brightrun_gen.cli_common import engine_for, parse_where, print_json
 from brightrun_gen.errors import BrightRunError, InputError
 from brightrun_gen.services.importing import import_paths
-from brightrun_gen.services.setup import initialize, open_engine
+from brightrun_gen.services.setup import initialize
 from brightrun_gen.store import conversations as conv_store
 from brightrun_gen.store.db import describe
-
-
-def engine_for(args: argparse.Namespace):
-    return open_engine(args.db)
-
-
-def print_json(value) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
-
-
-def parse_where(pairs: Sequence[str]) -> dict[str, list[str]]:
-    """KEY=VALUE pairs (repeatable, comma lists allowed) into a dimension filter."""
-    where: dict[str, list[str]] = {}
-    for pair in pairs or ():
-        key, sep, value = pair.partition("=")
-        if not sep or not key or not value:
-            raise InputError(f"--where {pair!r}: expected KEY=VALUE, e.g. --where persona=marcus_thompson")
-        if key not in conv_store.DIMENSION_COLUMNS:
-            raise InputError(f"--where {pair!r}: unknown key {key!r}; use one of {', '.join(conv_store.DIMENSION_COLUMNS)}")
-        where.setdefault(key, []).extend(v.strip() for v in value.split(","))
-    return where
 
 
 def cmd_init(args) -> int:
@@ -130,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Command groups kept in their own modules; each has register(subparsers, common_parent).
-COMMAND_GROUPS: list = []
+COMMAND_GROUPS: list = [cli_generate, cli_export]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

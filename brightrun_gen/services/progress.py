@@ -1,0 +1,98 @@
+"""A job's progress, computed from the queue tables only: the UI and CLI show the same numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timezone
+
+from sqlalchemy import Engine
+
+from brightrun_gen.store import queue
+from brightrun_gen.store.db import read
+from brightrun_gen.store.tables import utcnow
+
+
+@dataclass(frozen=True)
+class Progress:
+    job_id: int
+    status: str  # running | stopping | stopped | done
+    kind: str
+    provider: str
+    model: str
+    use_batch: bool
+    total: int
+    done: int
+    succeeded: int
+    failed: int
+    cancelled: int
+    running: int
+    pending: int
+    current: list[str] = field(default_factory=list)
+    eta_seconds: float | None = None
+    rate_per_minute: float | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    errors: list[dict] = field(default_factory=list)
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+    @property
+    def active(self) -> bool:
+        return self.status in ("running", "stopping")
+
+    def summary(self) -> str:
+        return (f"job {self.job_id} {self.status}: {self.done} of {self.total} done, {self.succeeded} succeeded, "
+                f"{self.failed} failed, {self.cancelled} cancelled, ${self.cost_usd:.4f}")
+
+
+def job_progress(engine: Engine, job_id: int) -> Progress:
+    with read(engine) as conn:
+        job = queue.get_job(conn, job_id)
+        counts = queue.item_counts(conn, job_id)
+        labels = queue.running_item_labels(conn, job_id)
+        first_start, _, finished = queue.finished_times(conn, job_id)
+        tokens_in, tokens_out, cost = queue.job_usage(conn, job_id)
+        errors = queue.job_errors(conn, job_id)
+    done = counts.succeeded + counts.failed + counts.cancelled
+    rate, eta = _rate_and_eta(first_start, finished, counts.pending + counts.running)
+    return Progress(
+        job_id=job.id, status=job.status, kind=job.kind, provider=job.provider, model=job.model,
+        use_batch=job.use_batch, total=counts.total, done=done, succeeded=counts.succeeded, failed=counts.failed,
+        cancelled=counts.cancelled, running=counts.running, pending=counts.pending,
+        current=[current_label(label) for label in labels], eta_seconds=eta, rate_per_minute=rate,
+        input_tokens=tokens_in, output_tokens=tokens_out, cost_usd=cost, errors=errors,
+    )
+
+
+def current_label(label: dict) -> str:
+    """'Generating #47: Anxious First-Time Investor – Retirement Planning'."""
+    persona = label.get("archetype") or label.get("name") or "?"
+    persona = persona.removeprefix("The ")
+    return f"Generating #{label['id']}: {persona} – {label.get('topic') or '?'}"
+
+
+def _rate_and_eta(first_start, finished: int, remaining: int) -> tuple[float | None, float | None]:
+    """Observed items per minute since the first start, and the time the rest will take at that rate."""
+    if not first_start or not finished:
+        return None, None
+    elapsed = max((utcnow() - _aware(first_start)).total_seconds(), 1e-3)
+    per_second = finished / elapsed
+    return per_second * 60, (remaining / per_second if per_second else None)
+
+
+def _aware(value):
+    """SQLite returns naive datetimes for timezone-aware columns; they are stored in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def active_progress(engine: Engine) -> list[Progress]:
+    """Progress of every running or stopping job, newest first (jobs from any tab or process)."""
+    return [job_progress(engine, job.id) for job in queue.list_jobs(engine, active_only=True)]
+
+
+def latest_progress(engine: Engine) -> Progress | None:
+    jobs = queue.list_jobs(engine, limit=1)
+    return job_progress(engine, jobs[0].id) if jobs else None
