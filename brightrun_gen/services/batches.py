@@ -49,6 +49,7 @@ def _submit(runner, job: queue.Job) -> None:
         except BrightRunError as exc:
             _close(runner.engine, item.id, item.conversation_id, runner.owner, str(exc))
     if not prompts:
+        queue.close_finished_jobs(runner.engine)
         return
     batch_id = provider.submit_batch(prompts)
     owner = f"batch:{batch_id}"
@@ -73,6 +74,7 @@ def _poll(runner, job: queue.Job) -> None:
         else:
             reason = str(result) if result else "the batch returned no result for this item"
             _close(runner.engine, item_id, conversation_id, owner, reason)
+    queue.close_finished_jobs(runner.engine)
 
 
 def _import_answer(runner, item_id: int, conversation_id: int, owner: str, answer: Answer, prices, job) -> None:
@@ -85,7 +87,6 @@ def _import_answer(runner, item_id: int, conversation_id: int, owner: str, answe
     def finish(conn, status, error):
         if not queue.finish_item(conn, item_id, owner, status, error):
             raise LeaseLost(f"queue item {item_id} was already imported")
-        queue.finalize_jobs(conn)
 
     try:
         generation.store_answer(runner.engine, prepared, answer, prices, log, time.perf_counter(), batch=True, finish=finish)
@@ -99,4 +100,3 @@ def _close(engine, item_id: int, conversation_id: int, owner: str, reason: str) 
     with write(engine) as conn:
         if queue.finish_item(conn, item_id, owner, "failed", reason):
             conv_store.mark_failed(conn, conversation_id, reason)
-            queue.finalize_jobs(conn)

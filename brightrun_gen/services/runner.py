@@ -232,7 +232,9 @@ class Runner:
             for item in over:
                 self._close(conn, item.id, "failed", f"given up after {item.attempts - 1} attempts")
                 conv_store.mark_failed(conn, item.conversation_id, f"given up after {item.attempts - 1} attempts")
-            return [i for i in items if i.attempts <= MAX_CLAIMS]
+        if over:
+            queue.close_finished_jobs(self.engine)
+        return [i for i in items if i.attempts <= MAX_CLAIMS]
 
     def _wait_for_any(self) -> None:
         with self._lock:
@@ -269,6 +271,12 @@ class Runner:
             return self._providers[key]
 
     def _run_item(self, item: queue.ClaimedItem) -> None:
+        try:
+            self._generate(item)
+        finally:
+            queue.close_finished_jobs(self.engine)
+
+    def _generate(self, item: queue.ClaimedItem) -> None:
         with read(self.engine) as conn:
             job = queue.get_job(conn, item.job_id)
         if job.status != "running":
@@ -303,7 +311,6 @@ class Runner:
     def _close(self, conn: Connection, item_id: int, status: str, error: str | None) -> None:
         if not queue.finish_item(conn, item_id, self.owner, status, error):
             raise LeaseLost(f"queue item {item_id} was taken over by another worker")
-        queue.finalize_jobs(conn)
 
     def _release(self, item: queue.ClaimedItem, error: str) -> None:
         with write(self.engine) as conn:

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from brightrun_gen.errors import NotFound
 from brightrun_gen.store import tables as t
-from brightrun_gen.store.db import read
+from brightrun_gen.store.db import read, write
 from brightrun_gen.store.tables import utcnow
 
 OPEN = ("pending", "running")
@@ -296,3 +296,14 @@ def transfer_leases(conn: Connection, item_ids: Sequence[int], old_owner: str, n
     return conn.execute(update(t.generation_queue).where(
         q.id.in_(list(item_ids)), q.lease_owner == old_owner, q.status == "running"
     ).values(lease_owner=new_owner, lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))).rowcount
+
+
+def close_finished_jobs(engine: Engine) -> None:
+    """finalize_jobs in a transaction of its own, run after an item's commit.
+
+    Under READ COMMITTED, two workers closing the last two items inside their own
+    transactions would each still see the other's item open, and the job would never end;
+    a check after each commit always has one that sees both.
+    """
+    with write(engine) as conn:
+        finalize_jobs(conn)
