@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -13,9 +14,9 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from brightrun_gen.config import Settings, get_settings
 from brightrun_gen.domain.answers import parse_answer
-from brightrun_gen.domain.models import GeneratedConversation
+from brightrun_gen.domain.models import Catalog, GeneratedConversation
 from brightrun_gen.domain.pricing import PriceTable
-from brightrun_gen.domain.prompts import RenderedPrompt, prompt_values, render
+from brightrun_gen.domain.prompts import PromptTemplate, RenderedPrompt, prompt_values, render
 from brightrun_gen.domain.quality import score_conversation
 from brightrun_gen.errors import BrightRunError, InvalidAnswer, ProviderError
 from brightrun_gen.llm.base import Answer, Provider
@@ -53,15 +54,47 @@ def price_table(path: Path) -> PriceTable:
     return PriceTable.load(path)
 
 
+@dataclass(frozen=True)
+class _Static:
+    """What every prompt of a tier shares: loaded once, reloaded when the store's copy changes."""
+
+    catalog: Catalog
+    templates: dict[int, PromptTemplate]
+    examples: dict[int, list[list[dict]]]
+
+
+_static_cache: dict[str, tuple[tuple, _Static]] = {}
+_static_lock = threading.Lock()
+
+
+def _static(engine: Engine, conn: Connection) -> _Static:
+    stamp = catalog_repo.fingerprint(conn)
+    key = engine.url.render_as_string(hide_password=False)
+    with _static_lock:
+        cached = _static_cache.get(key)
+        if cached and cached[0] == stamp:
+            return cached[1]
+    static = _Static(
+        catalog=catalog_repo.load_catalog(engine),
+        templates={tier: template_store.active_template(conn, tier) for tier in (1, 2, 3)},
+        examples={tier: conv_store.example_turns(conn, tier, EXAMPLES_PER_PROMPT) for tier in (1, 2, 3)},
+    )
+    with _static_lock:
+        _static_cache[key] = (stamp, static)
+    return static
+
+
 def prepare(engine: Engine, conversation_id: int) -> Prepared:
     """Render the prompt for one row; a missing parameter fails here, before any API call."""
-    catalog = catalog_repo.load_catalog(engine)
     with read(engine) as conn:
         row = conv_store.get_row(conn, conversation_id)
-        template = template_store.active_template(conn, row.dimensions.tier)
-        examples = conv_store.example_turns(conn, row.dimensions.tier, EXAMPLES_PER_PROMPT)
-        names, topics = catalog_repo.scoring_terms(conn, row.dimensions.persona, row.dimensions.topic)
-    prompt = render(template, prompt_values(row.dimensions, catalog, examples))
+        static = _static(engine, conn)
+    d = row.dimensions
+    prompt = render(static.templates[d.tier], prompt_values(d, static.catalog, static.examples[d.tier]))
+    persona = next((p for p in static.catalog.personas if p.key == d.persona), None)
+    topic = next((x for x in static.catalog.topics if x.key == d.topic), None)
+    names = [persona.name, persona.archetype] if persona else [d.persona.replace("_", " ")]
+    topics = [topic.name] if topic else [d.topic.replace("_", " ")]
     return Prepared(row.id, row.key, prompt, names, topics)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 
 from brightrun_gen.domain.models import Advisor, Catalog, Persona
 from brightrun_gen.errors import InputError
@@ -95,3 +95,15 @@ def scoring_terms(conn: Connection, persona_key: str, topic_key: str) -> tuple[l
     names = [persona.name, persona.archetype] if persona else [persona_key.replace("_", " ")]
     topic = conn.scalar(select(t.topics.c.name).where(t.topics.c.key == topic_key))
     return names, [topic or topic_key.replace("_", " ")]
+
+
+def fingerprint(conn: Connection) -> tuple:
+    """Changes whenever the catalog, the templates or the seed examples change: a cache key."""
+    parts = []
+    for table in (*_TABLES.values(), t.advisor_profiles, t.vocabulary, t.prompt_templates):
+        parts += [select(func.count()).select_from(table).scalar_subquery(),
+                  select(func.max(table.c.updated_at)).scalar_subquery()]
+    seeds = t.conversations.c
+    parts += [select(func.count()).where(seeds.source == "seed").scalar_subquery(),
+              select(func.max(seeds.updated_at)).where(seeds.source == "seed").scalar_subquery()]
+    return tuple(conn.execute(select(*parts)).one())
