@@ -87,3 +87,16 @@ def store(db_url):
     eng = make_engine(db_url)
     yield eng
     eng.dispose()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The fault table: every fault with its items, lost, duplicated and stuck counts."""
+    from tests.test_faults import FAULT_ROWS
+
+    if not FAULT_ROWS:
+        return
+    write = terminalreporter.write_line
+    write("")
+    write(f"{'fault':44s} {'items':>5s} {'lost':>5s} {'duplicated':>10s} {'stuck':>5s}")
+    for fault, items, lost, duplicated, stuck in FAULT_ROWS:
+        write(f"{fault:44s} {items:5d} {lost:5d} {duplicated:10d} {stuck:5d}")

@@ -223,3 +223,18 @@ def test_resume_reclaims_items_of_a_dead_local_worker_without_waiting(store, set
     assert runner_service.release_dead_owners(store) == 2
     runner_service.Runner(store, settings).run_until_idle(job.job_id)
     assert item_statuses(store, job.job_id) == {"succeeded": 2}
+
+
+def test_a_stopped_job_whose_worker_died_ends_stopped(store, settings):
+    from brightrun_gen.store import queue
+
+    ids = plan_ids(store, 3)
+    job = runner_service.enqueue(store, kind="selected", conversation_ids=ids, settings=settings)
+    with write(store) as conn:
+        queue.claim_items(conn, "otherhost:1:gone", -1, 1, job_id=job.job_id)  # lease already expired
+    runner_service.stop(store, job.job_id)
+    queue.close_finished_jobs(store)
+    assert item_statuses(store, job.job_id) == {"cancelled": 3}
+    assert progress.job_progress(store, job.job_id).status == "stopped"
+    with read(store) as conn:
+        assert set(conn.scalars(select(t.conversations.c.status).where(t.conversations.c.id.in_(ids)))) == {"not_generated"}

@@ -118,7 +118,7 @@ def _is_zombie(pid: int) -> bool:
 class Backoff:
     """One back-off shared by every thread of a runner: a 429/529 pauses all calls, then recovers."""
 
-    def __init__(self, base: float = 1.0, cap: float = 60.0):
+    def __init__(self, base: float = 0.5, cap: float = 30.0):
         self.base, self.cap = base, cap
         self._until = 0.0
         self._streak = 0
@@ -126,11 +126,12 @@ class Backoff:
         self.pauses = 0
 
     def rate_limited(self, retry_after: float | None) -> None:
+        """Pause every thread: at least retry-after, longer while the limits keep coming."""
         with self._lock:
             self._streak += 1
             self.pauses += 1
-            delay = retry_after if retry_after is not None else min(self.cap, self.base * 2 ** (self._streak - 1))
-            self._until = max(self._until, time.monotonic() + delay)
+            growing = min(self.cap, self.base * 2 ** (self._streak - 1))
+            self._until = max(self._until, time.monotonic() + max(retry_after or 0.0, growing))
 
     def succeeded(self) -> None:
         with self._lock:
@@ -291,16 +292,18 @@ class Runner:
             self.backoff.succeeded()
         except RateLimited as exc:
             self.backoff.rate_limited(exc.retry_after)
-            self._release(item, str(exc))
+            self._release(item, str(exc), counts_as_attempt=False)
         except LeaseLost:
             pass  # another worker owns the item now and will store its result
         except BrightRunError as exc:
             if getattr(exc, "retryable", False):
-                self._release(item, str(exc))
+                self._release(item, str(exc), counts_as_attempt=True)
             else:
                 self._fail(item, str(exc))
-        except Exception as exc:  # noqa: BLE001 - one broken item must not stop the others
-            self._fail(item, f"unexpected error: {exc.__class__.__name__}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - e.g. the database briefly full or gone
+            # Retried like a server error (bounded by MAX_CLAIMS); if even the release fails,
+            # the lease runs out and another claim picks the item up.
+            self._release(item, f"unexpected error: {exc.__class__.__name__}: {exc}", counts_as_attempt=True)
 
     def _finisher(self, item_id: int):
         def finish(conn: Connection, status: str, error: str | None) -> None:
@@ -312,9 +315,9 @@ class Runner:
         if not queue.finish_item(conn, item_id, self.owner, status, error):
             raise LeaseLost(f"queue item {item_id} was taken over by another worker")
 
-    def _release(self, item: queue.ClaimedItem, error: str) -> None:
+    def _release(self, item: queue.ClaimedItem, error: str, *, counts_as_attempt: bool) -> None:
         with write(self.engine) as conn:
-            queue.release_item(conn, item.id, self.owner, error)
+            queue.release_item(conn, item.id, self.owner, error, counts_as_attempt=counts_as_attempt)
 
     def _fail(self, item: queue.ClaimedItem, error: str) -> None:
         try:

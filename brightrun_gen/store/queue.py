@@ -130,11 +130,16 @@ def finish_item(conn: Connection, item_id: int, owner: str, status: str, error: 
     return done == 1
 
 
-def release_item(conn: Connection, item_id: int, owner: str, error: str) -> None:
-    """Put an item back to pending (rate limited): it will be claimed again after the back-off."""
+def release_item(conn: Connection, item_id: int, owner: str, error: str, *, counts_as_attempt: bool) -> None:
+    """Put an item back to pending: it will be claimed again (after the back-off).
+
+    A rate-limited call was not a real attempt and does not count toward giving up; a
+    server error or timeout does, so an item that always breaks ends failed.
+    """
     q = t.generation_queue.c
+    attempts = q.attempts if counts_as_attempt else q.attempts - 1
     conn.execute(update(t.generation_queue).where(q.id == item_id, q.lease_owner == owner, q.status == "running")
-                 .values(status="pending", lease_owner=None, lease_expires_at=None, error=error))
+                 .values(status="pending", lease_owner=None, lease_expires_at=None, error=error, attempts=attempts))
     conv = conn.scalar(select(q.conversation_id).where(q.id == item_id))
     _set_conversation_status(conn, [conv], "queued")
 
@@ -184,6 +189,12 @@ def cancel_item(conn: Connection, item_id: int, owner: str) -> None:
 def finalize_jobs(conn: Connection) -> None:
     """Jobs with no open items are done (or stopped, when the user stopped them)."""
     q, j = t.generation_queue.c, t.generation_jobs.c
+    # A stopped job's item whose worker died will never be finished by it: cancel it at lease end.
+    stopping = select(j.id).where(j.status == "stopping")
+    orphans = list(conn.scalars(update(t.generation_queue).where(
+        q.job_id.in_(stopping), q.status == "running", q.lease_expires_at < utcnow()
+    ).values(status="cancelled", finished_at=utcnow(), error="stopped by user").returning(q.conversation_id)))
+    restore_idle_conversations(conn, orphans)
     open_items = select(q.id).where(q.job_id == j.id, q.status.in_(OPEN)).exists()
     conn.execute(update(t.generation_jobs).where(j.status.in_(("running", "stopping")), ~open_items).values(
         status=case((j.status == "stopping", "stopped"), else_="done"), finished_at=utcnow()))
