@@ -1,9 +1,16 @@
-"""What every page shares: the store connection (once per server process) and the sidebar."""
+"""What every page shares: the store, the background runner, notices and the sidebar with job progress."""
 
 import streamlit as st
 
 from brightrun_gen.config import get_settings
-from brightrun_gen.services.setup import open_engine, database_label
+from brightrun_gen.errors import BrightRunError
+from brightrun_gen.services import dashboard, progress
+from brightrun_gen.services.runner import start_background_runner
+from brightrun_gen.services.setup import database_label, open_engine
+
+PROGRESS_POLL_SECONDS = 2
+OFFLINE_BANNER = ("Offline mode: conversations are placeholder text from the offline generator, not Claude. "
+                  "Set ANTHROPIC_API_KEY to generate with Claude.")
 
 
 @st.cache_resource
@@ -11,8 +18,104 @@ def engine():
     return open_engine()
 
 
-def sidebar() -> None:
+@st.cache_resource(on_release=lambda runner: runner.shutdown())
+def background_runner():
+    """One runner thread per server process; it also picks up jobs queued by the CLI or other tabs."""
+    return start_background_runner(engine())
+
+
+def notify(message: str) -> None:
+    st.session_state.setdefault("_notices", []).append(("ok", message))
+
+
+def notify_error(message: str) -> None:
+    st.session_state.setdefault("_notices", []).append(("error", message))
+
+
+def show_notices() -> None:
+    """Toasts for what worked, st.error for what did not; each notice is shown once."""
+    for kind, message in st.session_state.pop("_notices", []):
+        if kind == "ok":
+            st.toast(message, icon=":material/check_circle:")
+        else:
+            st.error(message, icon=":material/error:")
+
+
+def act(action, *args) -> None:
+    """Run a service action from a button callback and report its sentence (or its error)."""
+    try:
+        notify(action(engine(), *args))
+    except BrightRunError as exc:
+        notify_error(str(exc))
+        return
+    background_runner().wake()
+
+
+def sidebar(*, show_stop: bool = True) -> None:
+    """Call first on every page: starts the runner, shows the provider banner, notices and progress."""
+    background_runner()
+    st.session_state["_page_run"] = st.session_state.get("_page_run", 0) + 1
     settings = get_settings()
+    if settings.effective_provider == "offline":
+        st.warning(OFFLINE_BANNER, icon=":material/cloud_off:")
+    show_notices()
     with st.sidebar:
+        _progress_panel(show_stop)
+        st.divider()
         st.caption(f"Database: `{database_label(engine())}`")
-        st.caption(f"Provider: {settings.effective_provider}")
+        provider = "offline generator" if settings.effective_provider == "offline" else f"Claude · {settings.model}"
+        st.caption(f"Provider: {provider}")
+
+
+@st.fragment(run_every=PROGRESS_POLL_SECONDS)
+def _progress_panel(show_stop: bool) -> None:
+    """Polls the queue tables; reruns the whole page once when a job starts or ends anywhere."""
+    jobs = progress.active_progress(engine())
+    ids = tuple(p.job_id for p in jobs)
+    # In a full page run the page itself shows fresh state; on its own, the panel must ask for it.
+    alone = st.session_state.get("_panel_page_run") == st.session_state.get("_page_run")
+    st.session_state["_panel_page_run"] = st.session_state.get("_page_run")
+    seen, st.session_state["_active_jobs"] = st.session_state.get("_active_jobs"), ids
+    if alone and seen is not None and seen != ids:
+        st.rerun(scope="app")
+    if alone:
+        show_notices()
+    for p in jobs:
+        _job_panel(dashboard.progress_view(p), show_stop)
+    if not jobs:
+        _last_job()
+
+
+def _last_job() -> None:
+    latest = progress.latest_progress(engine())
+    if latest is None:
+        st.caption("No generation jobs yet.")
+        return
+    view = dashboard.progress_view(latest)
+    st.caption(f"Last job {view.job_id} ({latest.status}): {view.bar_text} · {view.counts}")
+    _errors(view)
+
+
+def _job_panel(view: dashboard.ProgressView, show_stop: bool) -> None:
+    st.markdown(f"**{view.title}**")
+    st.progress(view.fraction, text=view.bar_text)
+    for line in view.current:
+        st.caption(line)
+    if view.eta:
+        st.caption(view.eta)
+    st.caption(view.counts)
+    _errors(view)
+    if show_stop and view.active:
+        st.button("Stop", key=f"stop_job_{view.job_id}", icon=":material/stop_circle:",
+                  help="Stop after the conversations being written now; everything done is kept.",
+                  on_click=act, args=(dashboard.stop_job, view.job_id))
+
+
+def _errors(view: dashboard.ProgressView) -> None:
+    if not view.errors:
+        return
+    with st.expander(f"Errors ({len(view.errors)})", icon=":material/error:"):
+        for line in view.errors:
+            st.caption(line)
+        st.button("Retry failed", key=f"retry_{view.job_id}", icon=":material/replay:",
+                  on_click=act, args=(dashboard.retry, view.job_id))

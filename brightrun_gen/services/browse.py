@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine
 
-from brightrun_gen.store import catalog_repo, conversations as conv_store
+from brightrun_gen.store import catalog_repo, conversations as conv_store, listing
 from brightrun_gen.store.conversations import ConversationDetail, ConversationQuery
 
 FILTER_DIMENSIONS = (
@@ -17,24 +17,13 @@ TABLE_COLUMNS = ["id", "key", "persona", "emotion", "topic", "tier", "status", "
 
 def conversation_table(engine: Engine, query: ConversationQuery | None = None) -> pd.DataFrame:
     """One row per conversation, with display labels for persona and emotions."""
-    rows = conv_store.list_conversations(engine, query)
+    found = listing.table_rows(engine, query)
+    frame = pd.DataFrame.from_records(found.rows, columns=list(found.columns))
     labels = persona_labels(engine)
-    records = [
-        {
-            "id": r.id,
-            "key": r.key,
-            "persona": labels.get(r.dimensions.persona, r.dimensions.persona),
-            "emotion": f"{r.dimensions.emotion_start} → {r.dimensions.emotion_end}",
-            "topic": r.dimensions.topic,
-            "tier": r.dimensions.tier,
-            "status": r.status,
-            "quality_score": r.quality_score,
-            "model": r.model or "",
-            "updated_at": r.updated_at,
-        }
-        for r in rows
-    ]
-    return pd.DataFrame.from_records(records, columns=TABLE_COLUMNS)
+    frame["persona"] = frame["persona"].map(lambda key: labels.get(key, key))
+    frame["emotion"] = frame["emotion_start"] + " → " + frame["emotion_end"]
+    frame["model"] = frame["model"].fillna("")
+    return frame[TABLE_COLUMNS]
 
 
 def persona_labels(engine: Engine) -> dict[str, str]:

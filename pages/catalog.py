@@ -1,0 +1,69 @@
+"""Catalog: what conversations are built from, read-only and searchable."""
+
+import pandas as pd
+import streamlit as st
+
+from brightrun_gen.errors import BrightRunError
+from brightrun_gen.services import insights
+from brightrun_gen.services.review import md_literal
+from pages.common import engine, sidebar
+
+sidebar()
+st.title("Catalog")
+st.caption("Personas, emotions, storylines, topics, prompt templates and our own seed conversations. "
+           "Read-only here: they come from the seeds/ and prompts/ folders when the store is initialized.")
+
+search = st.text_input("Search every tab", key="catalog_search", placeholder="e.g. retire, anxious, 401(k)")
+
+
+def matches(count: int, noun: str) -> None:
+    suffix = f" matching “{md_literal(search.strip())}”" if search.strip() else ""
+    st.caption(f"{count} {noun}{suffix}")
+
+
+tabs = st.tabs([*insights.CATALOG_SECTIONS, "Prompt templates", "Seed conversations"])
+for tab, section in zip(tabs, insights.CATALOG_SECTIONS.values()):
+    with tab:
+        table = insights.catalog_table(engine(), section, search)
+        matches(len(table), "entries · select a row to read it in full")
+        picked = st.dataframe(table, hide_index=True, key=f"catalog_{section}", on_select="rerun",
+                              selection_mode="single-row")
+        for position in picked.selection.rows:
+            st.json(insights.catalog_entry(engine(), section, table.iloc[position]["key"]))
+
+with tabs[-2]:
+    templates = insights.template_table(engine(), search)
+    matches(len(templates), "template versions")
+    st.dataframe(templates.drop(columns="body"), hide_index=True, key="catalog_templates")
+    if not templates.empty:
+        shown = st.selectbox("Read the template", templates.index, key="catalog_template_pick",
+                             format_func=lambda i: f"{templates.loc[i, 'name']} · version "
+                                                   f"{templates.loc[i, 'version']}"
+                                                   f"{' (active)' if templates.loc[i, 'active'] else ''}")
+        st.code(templates.loc[shown, "body"], language=None, wrap_lines=True)
+
+with tabs[-1]:
+    seeds = insights.seed_table(engine(), search)
+    matches(len(seeds), "seed conversations")
+    st.dataframe(seeds, hide_index=True, key="catalog_seeds")
+    if not seeds.empty:
+        titles = dict(zip(seeds["id"], seeds["key"] + " · " + seeds["title"].astype(str)))
+        picked = st.selectbox("Read a seed conversation", list(titles), format_func=titles.get,
+                              key="catalog_seed_pick")
+        try:
+            detail, annotations = insights.conversation_with_annotations(engine(), int(picked))
+        except BrightRunError as exc:
+            st.error(md_literal(exc))
+            st.stop()
+        st.page_link("pages/review.py", label="Open in Review", icon=":material/rate_review:",
+                     query_params={"id": str(picked)})
+        turns_col, notes_col = st.columns([3, 2], gap="large")
+        with turns_col:
+            for turn in detail.turns:
+                with st.chat_message(turn.role):
+                    st.text(turn.content)
+        with notes_col:
+            st.caption("Annotations (metadata)")
+            st.json(annotations, expanded=2)
+            dimensions = {name: str(value) for name, value in detail.row.dimensions.model_dump().items() if value}
+            st.dataframe(pd.DataFrame(dimensions.items(), columns=["dimension", "value"]), hide_index=True)
