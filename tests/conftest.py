@@ -100,3 +100,11 @@ def pytest_terminal_summary(terminalreporter):
     write(f"{'fault':44s} {'items':>5s} {'lost':>5s} {'duplicated':>10s} {'stuck':>5s}")
     for fault, items, lost, duplicated, stuck in FAULT_ROWS:
         write(f"{fault:44s} {items:5d} {lost:5d} {duplicated:10d} {stuck:5d}")
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item, so fixtures can take a screenshot after a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

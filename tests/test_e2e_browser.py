@@ -1,0 +1,172 @@
+"""End to end in headless Chromium against `streamlit run app.py` (offline provider).
+
+Filter the table, tick rows, Generate selected, watch the progress reach done, open a
+conversation, approve it, export JSONL and check the downloaded file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.conftest import REPO
+from tests.support.postgres import free_port
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = REPO / "test-output"
+
+
+def app_env(db_url: str, **extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "BRIGHTRUN_"))}
+    env.update(BRIGHTRUN_DATABASE_URL=db_url, BRIGHTRUN_PROVIDER="offline", **extra)
+    return env
+
+
+def wait_healthy(base: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"streamlit exited: {process.stderr.read()}")
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
+                if answer.read().decode() == "ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("streamlit did not become healthy")
+
+
+def start_app(db_url: str, **extra: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
+         "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=REPO, env=app_env(db_url, **extra), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    wait_healthy(base, process)
+    return process, base
+
+
+@pytest.fixture
+def app(tmp_path):
+    db_url = f"sqlite:///{tmp_path / 'e2e.db'}"
+    subprocess.run([sys.executable, "-m", "brightrun_gen", "init", "--db", db_url], cwd=REPO, env=app_env(db_url),
+                   check=True, capture_output=True)
+    process, base = start_app(db_url)
+    yield base, db_url
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture
+def page(request):
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        yield page
+        if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+            SCREENSHOTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
+        browser.close()
+
+
+def wait_ready(page) -> None:
+    page.wait_for_selector('[data-testid="stApp"]')
+    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=30_000)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option in a Streamlit multiselect found by its label."""
+    widget = page.locator('[data-testid="stMultiSelect"]').filter(has_text=label).first
+    widget.locator("input").click()
+    page.get_by_role("option", name=option).first.click()
+    page.keyboard.press("Escape")
+
+
+def test_filter_generate_review_approve_and_export(app, page, tmp_path):
+    base, _ = app
+    page.goto(f"{base}/dashboard")
+    wait_ready(page)
+    expect(page.get_by_text("Set ANTHROPIC_API_KEY to generate with Claude").first).to_be_visible()
+    grid = page.frame_locator('[data-testid="stCustomComponentV1"]').first
+    expect(grid.locator(".ag-row").first).to_be_visible(timeout=60_000)
+
+    choose(page, "Persona", "Marcus Thompson")
+    expect(page.get_by_text("Showing ").first).to_contain_text("of 100 conversations")
+    wait_ready(page)
+    shown = int(page.get_by_text("Showing ").first.inner_text().split()[1])
+    assert 0 < shown < 100
+
+    rows = grid.locator(".ag-center-cols-container .ag-row")
+    expect(rows).to_have_count(shown)  # the grid inside its iframe has caught up with the filter
+    ids = [rows.nth(i).get_attribute("row-id") for i in range(2)]
+    keys = [rows.nth(i).locator('[col-id="key"]').inner_text() for i in range(2)]
+    for count, row_id in enumerate(ids, start=1):
+        # Each tick reruns the page and redraws the grid: find the row again after the rerun.
+        grid.locator(f'.ag-row[row-id="{row_id}"] .ag-selection-checkbox input').first.check()
+        expect(page.get_by_text(f"{count} selected")).to_be_visible()
+        wait_ready(page)
+    expect(page.get_by_text("2 selected")).to_be_visible()
+
+    page.get_by_role("button", name="Generate selected").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Generate 2 conversation(s)?")
+    dialog.get_by_role("button", name="Start generating").click()
+    expect(page.get_by_text("(done)").first).to_be_visible(timeout=60_000)
+    expect(page.locator('[data-testid="stSidebar"]')).to_contain_text("2 of 2")
+
+    page.goto(f"{base}/review?id={keys[0]}")
+    wait_ready(page)
+    expect(page.locator('[data-testid="stChatMessage"]').first).to_be_visible()
+    page.get_by_role("button", name="Approve", exact=True).click()
+    expect(page.get_by_text(f"Approved: {keys[0]}").first).to_be_visible()
+
+    page.goto(f"{base}/export")
+    wait_ready(page)
+    page.get_by_text("Include offline-generated conversations").click()
+    expect(page.locator('[data-testid="stMetricValue"]').first).to_have_text("1")
+    wait_ready(page)
+    page.get_by_role("button", name="Build the export file").click()
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download").click()
+    target = tmp_path / "download.jsonl"
+    download_info.value.save_as(target)
+    records = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(records) == 1
+    messages = records[0]["messages"]
+    assert messages[0]["role"] == "system" and messages[1]["role"] == "user"
+    assert [m["role"] for m in messages[1:]] == ["user", "assistant"] * ((len(messages) - 1) // 2)
+
+
+def test_model_text_with_html_shows_as_text(app, page):
+    base, db_url = app
+    from brightrun_gen.domain.models import Turn
+    from brightrun_gen.store import conversations as conv_store
+    from brightrun_gen.store.db import make_engine, write
+
+    engine = make_engine(db_url)
+    hostile = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\"> **bold**"
+    with write(engine) as conn:
+        cid = conv_store.find_id(conn, "T1-005")
+        conv_store.save_version(conn, cid, [Turn(role="user", content=hostile), Turn(role="assistant", content="ok")],
+                                model="offline", status="generated", quality=None)
+    engine.dispose()
+    page.goto(f"{base}/review?id=T1-005")
+    wait_ready(page)
+    expect(page.get_by_text("<script>window.__pwned = 1</script>", exact=False).first).to_be_visible()
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator('[data-testid="stChatMessage"] script').count() == 0
+    assert page.locator('[data-testid="stChatMessage"] img[src="x"]').count() == 0
