@@ -105,14 +105,17 @@ def test_failed_multi_table_write_leaves_nothing(store):
 
 
 def test_metadata_is_flattened_queryable_and_restored(store):
-    nested = {"emotional_context": {"primary": "shame", "scores": [0.7, 0.8]},
-              "pairs": [{"turn": 1, "x": {"y": "z"}}, {"turn": 2}]}
+    nested = {"emotional_context": {"primary": "shame", "scores": [0.7, 0.8], "intensity": 0.0},
+              "pairs": [{"turn": 1, "x": {"y": "z"}}, {"turn": 2}],
+              "indicators": {"that's what...means": ["a"], "back\\slash.": 1}}
     with write(store) as conn:
         cid = conv_store.find_id(conn, "T1-002")
         conv_store.save_metadata(conn, cid, nested)
     assert conv_store.metadata_search(store, "emotional_context.primary", "shame") == [cid]
     with read(store) as conn:
-        assert conv_store.unflatten(conv_store.load_metadata(conn, cid)) == nested
+        restored = conv_store.unflatten(conv_store.load_metadata(conn, cid))
+    assert restored == nested
+    assert isinstance(restored["emotional_context"]["intensity"], float)
 
 
 def test_filters_by_dimension_status_and_persona_text(store):

@@ -296,10 +296,14 @@ def save_metadata(conn: Connection, conversation_id: int, metadata: dict[str, An
 
 
 def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """Nested dicts and lists to (dotted.key, leaf) pairs; leaves stay JSON values."""
+    """Nested dicts and lists to (dotted.key, leaf) pairs; leaves stay JSON values.
+
+    A dot or backslash inside a key is escaped with a backslash, so every key survives.
+    """
     if isinstance(value, dict) and value:
         for k, v in value.items():
-            yield from flatten(v, f"{prefix}.{k}" if prefix else str(k))
+            part = _escape(str(k))
+            yield from flatten(v, f"{prefix}.{part}" if prefix else part)
     elif isinstance(value, list) and value and any(isinstance(v, (dict, list)) for v in value):
         for i, v in enumerate(value):
             yield from flatten(v, f"{prefix}.{i}" if prefix else str(i))
@@ -307,12 +311,30 @@ def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
         yield prefix or "value", json.loads(json.dumps(value))
 
 
+def _escape(key: str) -> str:
+    return key.replace("\\", "\\\\").replace(".", "\\.")
+
+
+def _split(path: str) -> list[str]:
+    parts, current, chars = [], [], iter(path)
+    for ch in chars:
+        if ch == "\\":
+            current.append(next(chars, ""))
+        elif ch == ".":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
 def unflatten(pairs: dict[str, Any]) -> dict:
     """The inverse of `flatten` for export and display."""
     root: dict = {}
     for key, value in pairs.items():
         node = root
-        parts = key.split(".")
+        parts = _split(key)
         for part in parts[:-1]:
             node = node.setdefault(part, {})
         node[parts[-1]] = value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 from sqlalchemy import (
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     text,
 )
@@ -31,7 +33,21 @@ metadata = MetaData(
     }
 )
 
-Json = JSON().with_variant(JSONB(), "postgresql")
+class _SQLiteJson(TypeDecorator):
+    """JSON as TEXT on SQLite: a column typed JSON gets NUMERIC affinity there, which turns a
+    stored 0.0 into 0 and changes the value's type on the way back."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else json.dumps(value, ensure_ascii=False)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else json.loads(value)
+
+
+Json = JSON().with_variant(JSONB(), "postgresql").with_variant(_SQLiteJson(), "sqlite")
 Timestamp = DateTime(timezone=True)
 
 
