@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Iterator, Sequence
 
-from sqlalchemy import Connection, Engine, and_, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 
 from brightrun_gen.domain.models import Dimensions, Turn
 from brightrun_gen.errors import NotFound
@@ -214,6 +214,15 @@ def existing_keys(conn: Connection, keys: Iterable[str]) -> set[str]:
     return found
 
 
+_CURRENT_AND_LAST_VERSION = select(
+    t.conversations.c.current_version,
+    t.conversations.c.status,
+    select(func.max(t.conversation_versions.c.version))
+    .where(t.conversation_versions.c.conversation_id == t.conversations.c.id)
+    .scalar_subquery().label("last"),
+).where(t.conversations.c.id == bindparam("cid"))
+
+
 def save_version(
     conn: Connection,
     conversation_id: int,
@@ -228,13 +237,8 @@ def save_version(
 ) -> int:
     """Write turns as a new version; make it current unless the current one is approved."""
     c = t.conversations.c
-    current = conn.execute(select(c.current_version, c.status).where(c.id == conversation_id)).one()
-    last = conn.scalar(
-        select(func.max(t.conversation_versions.c.version)).where(
-            t.conversation_versions.c.conversation_id == conversation_id
-        )
-    )
-    version = max(last or 0, current.current_version) + 1
+    current = conn.execute(_CURRENT_AND_LAST_VERSION, {"cid": conversation_id}).one()
+    version = max(current.last or 0, current.current_version) + 1
     score = quality["score"] if quality else None
     conn.execute(t.conversation_versions.insert().values(
         conversation_id=conversation_id, version=version, model=model, template_name=template_name,
