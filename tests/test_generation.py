@@ -163,3 +163,26 @@ def test_anthropic_without_a_key_is_a_clear_error(settings):
 
     with pytest.raises(InputError, match="ANTHROPIC_API_KEY"):
         make_provider(settings, "anthropic")
+
+
+def test_cli_generate_with_the_real_sdk_after_two_429s(fake, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "BRIGHTRUN_"))}
+    env.update(ANTHROPIC_API_KEY=FAKE_KEY, ANTHROPIC_BASE_URL=fake.base_url)
+    run = lambda *args: subprocess.run([sys.executable, "-m", "brightrun_gen", *args, "--db", db],  # noqa: E731
+                                       cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert run("init").returncode == 0
+    fake.enqueue("429", "429", "ok")
+    result = run("generate", "T1-004")
+    assert result.returncode == 0, result.stderr
+    assert "T1-004: generated version 1 with claude-sonnet-5-5, quality" in result.stdout
+    assert "cost $0.0" in result.stdout and fake.count() == 3
+    logs = run("logs", "T1-004")
+    assert "attempt 1 ok" in logs.stdout and "cache_read=" in logs.stdout
+    assert FAKE_KEY not in result.stdout + result.stderr + logs.stdout
