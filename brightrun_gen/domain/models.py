@@ -6,12 +6,27 @@ all use `GeneratedConversation` / `Turn`, so a conversation means the same thing
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Role = Literal["user", "assistant"]
 Tier = Literal[1, 2, 3]
+
+# Limits, the same as the store's column lengths (a test keeps them equal): a value that
+# passes validation always fits its column, on PostgreSQL as on SQLite.
+KEY_MAX = 80  # catalog keys and the dimensions that name a catalog entry
+LABEL_MAX = 120  # topics, categories, intents, tones, outcomes, conversation keys
+NAME_MAX = 200  # display names and titles
+# One turn of a conversation: the longest real turns are a few thousand characters.
+TURN_MAX_CHARS = 20_000
+# Turns of one stored conversation (imports); a generated one has at most GENERATED_TURNS_MAX.
+CONVERSATION_TURNS_MAX = 200
+GENERATED_TURNS_MAX = 40
+
+Key = Annotated[str, Field(max_length=KEY_MAX)]
+Label = Annotated[str, Field(max_length=LABEL_MAX)]
+Name = Annotated[str, Field(max_length=NAME_MAX)]
 
 STATUSES = (
     "not_generated",
@@ -48,7 +63,7 @@ class Turn(Strict):
     """One message of a conversation."""
 
     role: Role = Field(description="'user' is the client, 'assistant' is the advisor")
-    content: str = Field(min_length=1, description="What is said, as plain text")
+    content: str = Field(min_length=1, max_length=TURN_MAX_CHARS, description="What is said, as plain text")
 
 
 class GeneratedConversation(Strict):
@@ -56,7 +71,7 @@ class GeneratedConversation(Strict):
 
     turns: list[Turn] = Field(
         min_length=2,
-        max_length=40,
+        max_length=GENERATED_TURNS_MAX,
         description="Alternating turns starting with the client ('user')",
     )
 
@@ -65,7 +80,7 @@ class GeneratedConversation(Strict):
 
 
 class Advisor(Strict):
-    name: str
+    name: Name
     business: str
     expertise: str
     years_experience: int
@@ -84,9 +99,9 @@ class Demographics(Strict):
 
 
 class Persona(Strict):
-    key: str
-    name: str
-    archetype: str
+    key: Key
+    name: Name
+    archetype: Name
     demographics: Demographics
     financial_background: str
     traits: list[str]
@@ -100,16 +115,16 @@ class Persona(Strict):
 
 
 class Emotion(Strict):
-    key: str
-    name: str
-    family: str
+    key: Key
+    name: Name
+    family: Key
     valence: Literal["positive", "negative", "neutral", "mixed"]
     intensity: float = Field(ge=0, le=1)
 
 
 class Arc(Strict):
-    key: str
-    name: str
+    key: Key
+    name: Name
     description: str
     start_emotion: str
     end_emotion: str
@@ -117,15 +132,15 @@ class Arc(Strict):
 
 
 class Topic(Strict):
-    key: str
-    name: str
-    content_category: str
-    topic_cluster: str
+    key: Key
+    name: Name
+    content_category: Label
+    topic_cluster: Label
 
 
 class Scenario(Strict):
-    key: str
-    title: str
+    key: Key
+    title: Name
     context: str
     complexity: Literal["low", "medium", "high"]
     desired_outcome: str
@@ -134,8 +149,8 @@ class Scenario(Strict):
 
 
 class EdgeCase(Strict):
-    key: str
-    title: str
+    key: Key
+    title: Name
     type: str
     context: str
     stress_factors: list[str]
@@ -146,8 +161,8 @@ class EdgeCase(Strict):
 
 
 class VocabEntry(Strict):
-    key: str
-    name: str
+    key: Key
+    name: Name
     description: str
 
 
@@ -171,34 +186,34 @@ class Dimensions(Strict):
     """Everything that defines what a conversation should be about."""
 
     tier: Tier
-    persona: str
-    emotion_start: str
-    emotion_end: str
-    topic: str
-    content_category: str
-    topic_cluster: str
-    intent: str
-    tone: str
-    outcome_type: str
-    arc: str | None = None
-    scenario: str | None = None
-    edge_case: str | None = None
+    persona: Key
+    emotion_start: Key
+    emotion_end: Key
+    topic: Label
+    content_category: Label
+    topic_cluster: Label
+    intent: Label
+    tone: Label
+    outcome_type: Label
+    arc: Key | None = None
+    scenario: Key | None = None
+    edge_case: Key | None = None
 
 
 class PlannedRow(Strict):
     """One row of the generation plan: a stable key plus its dimensions."""
 
-    key: str
+    key: Label
     dimensions: Dimensions
 
 
 class ConversationRecord(Strict):
     """A conversation as files carry it (our seed/export format) and as importers produce it."""
 
-    key: str
+    key: Label
     source: Literal["plan", "seed", "import"] = "seed"
     dimensions: Dimensions
-    turns: list[Turn]
+    turns: list[Turn] = Field(max_length=CONVERSATION_TURNS_MAX)
     metadata: dict = Field(default_factory=dict)
 
 

@@ -8,6 +8,10 @@ A console-era file carries `training_pairs`, one per advisor reply. Pairs are gr
 conversation_id and ordered by turn_number; each gives a user turn (current_user_input) and an
 assistant turn (target_response). Every annotation is kept in the record's metadata, except
 conversation_history, which only repeats or summarises the earlier pairs.
+
+Files come from people and other tools, so the parser bounds what it accepts before anything
+reaches the store: the file's size, how deeply its JSON nests, the turns of one conversation,
+and values no database column can hold (NUL characters, lone surrogates, infinite numbers).
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from __future__ import annotations
 import codecs
 import copy
 import json
+import math
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +29,28 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from brightrun_gen.domain.models import BrightRunFile, ConversationRecord, Dimensions, Turn
+from brightrun_gen.domain.models import (
+    CONVERSATION_TURNS_MAX,
+    KEY_MAX,
+    NAME_MAX,
+    BrightRunFile,
+    ConversationRecord,
+    Dimensions,
+    Turn,
+)
 from brightrun_gen.errors import SeedFileError
 
 UNSPECIFIED = "unspecified"
+
+# Our seed files are tens of kilobytes; an export of thousands of conversations a few MB.
+MAX_FILE_BYTES = 25 * 1024 * 1024
+# Real files nest about six levels deep; the limit keeps every later recursive walk
+# (validation, flattening the metadata) far from Python's recursion limit.
+MAX_NESTING = 32
+# The store's conversation_metadata.key column: metadata is stored as dotted paths.
+METADATA_KEY_MAX = 300
+# The store's model columns (the importer takes metadata.generation.model as the author).
+MODEL_NAME_MAX = 80
 
 # Keys of a pair that become turns (or repeat them) rather than metadata.
 _TURN_KEYS = ("current_user_input", "target_response", "conversation_history")
@@ -59,6 +83,7 @@ def parse_seed_file(path: Path) -> list[ConversationRecord]:
     """Read one seed file (our format or a console-era file) into conversation records."""
     path = Path(path)
     try:
+        _check_file(path)
         data = path.read_bytes()
     except OSError as error:
         raise SeedFileError(path.name, "", f"cannot be read: {error.strerror or error}") from None
@@ -67,7 +92,11 @@ def parse_seed_file(path: Path) -> list[ConversationRecord]:
 
 def parse_seed_text(text: str, name: str) -> list[ConversationRecord]:
     """Parse the text of a seed file; `name` is how error messages refer to the file."""
+    if len(text) > MAX_FILE_BYTES:
+        raise SeedFileError(name, "", f"is {_megabytes(len(text))}; a seed file may be at most "
+                                      f"{_megabytes(MAX_FILE_BYTES)}: split it into smaller files")
     document = _load_json(text.removeprefix("\ufeff"), name)
+    _check_values(document, name)
     if not isinstance(document, dict):
         raise SeedFileError(
             name,
@@ -89,8 +118,40 @@ def parse_seed_text(text: str, name: str) -> list[ConversationRecord]:
 
 # --- text and JSON ---------------------------------------------------------------------------
 
+# Longest first: the UTF-32 LE mark starts with the UTF-16 LE one.
+_OTHER_ENCODINGS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def _check_file(path: Path) -> None:
+    """A regular file no bigger than MAX_FILE_BYTES, checked before a byte is read."""
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise SeedFileError(path.name, "", "is not a regular file")
+    if info.st_size > MAX_FILE_BYTES:
+        raise SeedFileError(path.name, "", f"is {_megabytes(info.st_size)}; a seed file may be at most "
+                                           f"{_megabytes(MAX_FILE_BYTES)}: split it into smaller files")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
 
 def _decode_utf8(data: bytes, name: str) -> str:
+    for bom, encoding in _OTHER_ENCODINGS:
+        if data.startswith(bom):
+            raise SeedFileError(name, "byte 0", f"{encoding} text (it starts with a {encoding} byte order mark); "
+                                                "save the file as UTF-8")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        # JSON text never holds a NUL byte, in or out of strings; UTF-16 text is full of them.
+        line = data.count(b"\n", 0, nul) + 1
+        raise SeedFileError(name, f"byte {nul}", f"a NUL byte (line {line}): not JSON text, perhaps UTF-16 "
+                                                 "without a byte order mark; save the file as UTF-8")
     start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
         return data[start:].decode("utf-8")
@@ -120,6 +181,46 @@ def _load_json(text: str, name: str) -> Any:
     except _NonStandardNumber as error:
         # The databases store metadata as JSON, which has no NaN or Infinity.
         raise SeedFileError(name, "", f"{error} is not valid JSON: use null or a number") from None
+    except RecursionError:
+        raise SeedFileError(name, "", f"nested too deeply: at most {MAX_NESTING} levels of arrays and objects") from None
+    except ValueError as error:  # an integer with more digits than Python converts
+        raise SeedFileError(name, "", f"a value cannot be read: {error}") from None
+
+
+def _check_values(document: Any, name: str) -> None:
+    """Every value fits the store: bounded nesting, storable text, finite numbers.
+
+    Iterative, so a hostile file cannot exhaust the stack here either.
+    """
+    stack: list[tuple[Any, tuple, int]] = [(document, (), 1)]
+    while stack:
+        value, loc, depth = stack.pop()
+        if isinstance(value, (dict, list)) and depth > MAX_NESTING:
+            raise SeedFileError(name, _loc_path(loc), f"nested too deeply: at most {MAX_NESTING} levels "
+                                                      "of arrays and objects")
+        # Children are pushed in reverse so the first problem in file order is the one reported.
+        if isinstance(value, dict):
+            for key in value:
+                _check_text(key, loc, name, f"key {_short(key)}")
+            stack.extend((item, loc + (key,), depth + 1) for key, item in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((value[i], loc + (i,), depth + 1) for i in reversed(range(len(value))))
+        elif isinstance(value, str):
+            _check_text(value, loc, name, "text")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise SeedFileError(name, _loc_path(loc), "number too large to store: use a smaller number or a string")
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _check_text(text: str, loc: tuple, name: str, what: str) -> None:
+    if "\x00" in text:
+        raise SeedFileError(name, _loc_path(loc), f"the {what} holds a NUL character (\\u0000), "
+                                                  "which the database cannot store; remove it")
+    if _SURROGATE.search(text):
+        raise SeedFileError(name, _loc_path(loc), f"the {what} holds an unpaired surrogate (\\ud800-\\udfff), "
+                                                  "which is not valid Unicode; remove it")
 
 
 # --- our format ------------------------------------------------------------------------------
@@ -127,9 +228,66 @@ def _load_json(text: str, name: str) -> Any:
 
 def _parse_brightrun(document: dict, name: str) -> list[ConversationRecord]:
     try:
-        return list(BrightRunFile.model_validate(document).conversations)
+        records = list(BrightRunFile.model_validate(document).conversations)
     except ValidationError as error:
         raise _validation_error(error, name) from None
+    first_with_key: dict[str, int] = {}
+    for index, record in enumerate(records):
+        earlier = first_with_key.setdefault(record.key, index)
+        if earlier != index:
+            raise SeedFileError(name, f"conversations[{index}].key",
+                                f"duplicate: {_short(record.key)} is already conversations[{earlier}]")
+        _check_metadata(record.metadata, f"conversations[{index}].metadata", name)
+    return records
+
+
+def _check_metadata(metadata: dict, where: str, name: str) -> None:
+    """What the importer reads from metadata has the right shape, and every key fits its column."""
+    persona = metadata.get("persona")
+    if persona is not None:
+        if not isinstance(persona, dict):
+            raise SeedFileError(name, f"{where}.persona", f"expected an object, got {_json_type(persona)}")
+        limits = {"key": KEY_MAX, "name": NAME_MAX, "archetype": NAME_MAX, "background": None}
+        for field, limit in limits.items():
+            _bounded_text(persona, field, limit, f"{where}.persona", name)
+    generation = metadata.get("generation")
+    if generation is not None:
+        if not isinstance(generation, dict):
+            raise SeedFileError(name, f"{where}.generation", f"expected an object, got {_json_type(generation)}")
+        _bounded_text(generation, "model", MODEL_NAME_MAX, f"{where}.generation", name)
+    _check_metadata_keys(metadata, where, name)
+
+
+def _bounded_text(obj: dict, key: str, limit: int | None, where: str, name: str) -> None:
+    value = _field(obj, key, str, where, name)
+    if value is not None and limit is not None and len(value) > limit:
+        raise SeedFileError(name, f"{where}.{key}", f"{len(value)} characters; at most {limit} are allowed")
+
+
+def _check_metadata_keys(metadata: dict, where: str, name: str) -> None:
+    """The dotted paths the store flattens metadata into fit its key column, once each.
+
+    Mirrors store.conversations.flatten: objects always nest, lists only when they hold
+    objects or lists (a list of plain values is stored whole). Two annotations can meet on
+    one path when a key holds a dot: {"a.b": 1, "a": {"b": 2}}.
+    """
+    seen: set[str] = set()
+    stack: list[tuple[Any, str]] = [(metadata, "")]
+    while stack:
+        value, prefix = stack.pop()
+        if isinstance(value, dict) and value:
+            stack.extend((item, f"{prefix}.{key}" if prefix else str(key)) for key, item in value.items())
+        elif isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value):
+            stack.extend((item, f"{prefix}.{i}" if prefix else str(i)) for i, item in enumerate(value))
+        else:
+            path = prefix or "value"
+            if len(path) > METADATA_KEY_MAX:
+                raise SeedFileError(name, where, f"the annotation path {_short(path)} is {len(path)} characters "
+                                                 f"long; at most {METADATA_KEY_MAX} can be stored")
+            if path in seen:
+                raise SeedFileError(name, where, f"two annotations have the path {_short(path)}; "
+                                                 "rename the key that holds a dot")
+            seen.add(path)
 
 
 def _validation_error(error: ValidationError, name: str) -> SeedFileError:
@@ -198,6 +356,7 @@ def _parse_console(document: dict, name: str) -> list[ConversationRecord]:
         raise SeedFileError(name, "training_pairs", "empty: the file holds no training pairs")
     pairs = [_read_pair(raw, index, name) for index, raw in enumerate(raw_pairs)]
     groups = _group_by_conversation(pairs, name)
+    _check_turn_counts(groups, name)
     file = _ConsoleFile(
         name=name,
         dataset_metadata=_field(document, "dataset_metadata", dict, "", name) or {},
@@ -205,7 +364,22 @@ def _parse_console(document: dict, name: str) -> list[ConversationRecord]:
         other={k: v for k, v in document.items() if k not in _CONSOLE_FILE_KEYS},
         single_conversation=len(groups) == 1,
     )
-    return [_console_record(key, group, file) for key, group in groups.items()]
+    records = [_console_record(key, group, file) for key, group in groups.items()]
+    for record in records:
+        _check_metadata(record.metadata, f"conversation {_short(record.key)}", name)
+    return records
+
+
+def _check_turn_counts(groups: dict[str, list[_Pair]], name: str) -> None:
+    """Refuse a conversation longer than the store takes before building any of its turns."""
+    limit = CONVERSATION_TURNS_MAX // 2
+    for key, group in groups.items():
+        if len(group) > limit:
+            raise SeedFileError(
+                name, "training_pairs",
+                f"conversation {_short(key)} has {len(group)} training pairs ({2 * len(group)} turns); "
+                f"at most {limit} pairs ({CONVERSATION_TURNS_MAX} turns) per conversation can be imported",
+            )
 
 
 def _read_pair(raw: Any, index: int, name: str) -> _Pair:
@@ -256,15 +430,36 @@ def _console_record(key: str, pairs: list[_Pair], file: _ConsoleFile) -> Convers
     persona = _persona(pairs, file.name)
     turns = []
     for pair in pairs:
-        turns.append(Turn(role="user", content=pair.user))
-        turns.append(Turn(role="assistant", content=pair.assistant))
-    return ConversationRecord(
-        key=key,
-        source="seed",
-        dimensions=_console_dimensions(key, pairs, persona, file),
-        turns=turns,
-        metadata=_console_metadata(pairs, persona, file),
-    )
+        turns.append(_turn("user", pair.user, f"{pair.where}.current_user_input", file.name))
+        turns.append(_turn("assistant", pair.assistant, f"{pair.where}.target_response", file.name))
+    try:
+        return ConversationRecord(
+            key=key,
+            source="seed",
+            dimensions=_console_dimensions(key, pairs, persona, file),
+            turns=turns,
+            metadata=_console_metadata(pairs, persona, file),
+        )
+    except ValidationError as error:
+        raise _console_validation_error(error, key, pairs, file.name) from None
+
+
+def _turn(role: str, content: str, where: str, name: str) -> Turn:
+    try:
+        return Turn(role=role, content=content)
+    except ValidationError as error:
+        raise SeedFileError(name, where, error.errors()[0]["msg"]) from None
+
+
+def _console_validation_error(error: ValidationError, key: str, pairs: list[_Pair], name: str) -> SeedFileError:
+    """A key or derived dimension too long for the store, named where the file holds it."""
+    problem = error.errors()[0]
+    loc = problem["loc"]
+    if loc[0] == "key":
+        return SeedFileError(name, f"{pairs[0].where}.conversation_id", problem["msg"])
+    got = f" (got {_short(problem['input'])})" if isinstance(problem.get("input"), str) else ""
+    what = f"dimension {_loc_path(loc)}" if error.title == "Dimensions" else _loc_path(loc)
+    return SeedFileError(name, f"conversation {_short(key)}", f"{what}: {problem['msg']}{got}")
 
 
 def _persona(pairs: list[_Pair], name: str) -> _PersonaSummary:
@@ -279,6 +474,9 @@ def _persona(pairs: list[_Pair], name: str) -> _PersonaSummary:
     key = _slug(person)
     if not key:
         raise SeedFileError(name, where, f"expected the client's name, got {_short(label)}")
+    if len(person) > NAME_MAX or len(archetype) > NAME_MAX or len(key) > KEY_MAX:
+        raise SeedFileError(name, where, f"the client's name and archetype may be at most {NAME_MAX} characters "
+                                         f"each (got {_short(label)})")
     background = _first(pairs, _CLIENT_BACKGROUND, name) or ""
     return _PersonaSummary(label, key, person, archetype, background)
 

@@ -5,7 +5,7 @@ SDK exceptions are translated here into Bright Run's errors so nothing above see
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
@@ -21,7 +21,7 @@ _SCHEMA = anthropic.transform_schema(GeneratedConversation.model_json_schema())
 
 @dataclass(frozen=True)
 class AnthropicSettings:
-    api_key: str
+    api_key: str = field(repr=False)  # never in a repr, a log line or a traceback's locals
     model: str
     max_tokens: int
     timeout: float
@@ -69,6 +69,7 @@ class AnthropicProvider:
     def __init__(self, settings: AnthropicSettings):
         self.model = settings.model
         self.max_tokens = settings.max_tokens
+        self._api_key = settings.api_key
         self.client = anthropic.Anthropic(
             api_key=settings.api_key,
             base_url=settings.base_url,
@@ -82,7 +83,7 @@ class AnthropicProvider:
             raw = self.client.messages.with_raw_response.create(**params)
             message = raw.parse()
         except anthropic.APIStatusError as exc:
-            raise _translate_status(exc) from None
+            raise _translate_status(exc, self._api_key) from None
         except anthropic.APITimeoutError:
             raise ProviderError(f"the Messages API did not answer within the timeout (model {self.model})",
                                 retryable=True) from None
@@ -109,14 +110,14 @@ class AnthropicProvider:
         try:
             return self.client.messages.batches.create(requests=requests).id
         except anthropic.APIError as exc:
-            raise _translate(exc) from None
+            raise _translate(exc, self._api_key) from None
 
     def batch_status(self, batch_id: str) -> str:
         """'in_progress', 'canceling' or 'ended'."""
         try:
             return self.client.messages.batches.retrieve(batch_id).processing_status
         except anthropic.APIError as exc:
-            raise _translate(exc) from None
+            raise _translate(exc, self._api_key) from None
 
     def batch_results(self, batch_id: str) -> dict[str, Answer | ProviderError]:
         results: dict[str, Answer | ProviderError] = {}
@@ -127,17 +128,17 @@ class AnthropicProvider:
                 else:
                     results[entry.custom_id] = ProviderError(f"batch request {entry.result.type}", retryable=True)
         except anthropic.APIError as exc:
-            raise _translate(exc) from None
+            raise _translate(exc, self._api_key) from None
         return results
 
 
-def _translate(exc: Exception) -> ProviderError:
+def _translate(exc: Exception, api_key: str | None = None) -> ProviderError:
     if isinstance(exc, anthropic.APIStatusError):
-        return _translate_status(exc)
+        return _translate_status(exc, api_key)
     return ProviderError(f"Messages API error: {exc.__class__.__name__}", retryable=True)
 
 
-def _translate_status(exc: anthropic.APIStatusError) -> ProviderError:
+def _translate_status(exc: anthropic.APIStatusError, api_key: str | None = None) -> ProviderError:
     status = exc.status_code
     retry_after = _retry_after(exc.response.headers)
     if status == 429:
@@ -149,6 +150,8 @@ def _translate_status(exc: anthropic.APIStatusError) -> ProviderError:
     if status >= 500:
         return ProviderError(f"the Messages API failed with {status} after the SDK's retries", retryable=True)
     message = getattr(exc, "message", "") or ""
+    if api_key:  # a gateway may repeat the key it was given; the message is stored and shown
+        message = message.replace(api_key, "[redacted API key]")
     return ProviderError(f"the Messages API rejected the request ({status}): {message[:300]}")
 
 

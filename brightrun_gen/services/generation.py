@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from brightrun_gen.config import Settings, get_settings
-from brightrun_gen.domain.answers import parse_answer
+from brightrun_gen.domain.answers import parse_answer, storable_text
 from brightrun_gen.domain.models import Catalog, GeneratedConversation
 from brightrun_gen.domain.pricing import PriceTable
 from brightrun_gen.domain.prompts import PromptTemplate, RenderedPrompt, prompt_values, render
@@ -155,7 +155,7 @@ def store_answer(engine: Engine, prepared: Prepared, answer: Answer, prices: Pri
                  started: float, *, batch: bool, finish: Finish | None = None) -> GenerationResult:
     """Validate, score and save one answer (direct call or batch result) in one transaction."""
     usage = answer.usage
-    log.update(model=answer.model or log["model"], raw_response=answer.text, stop_reason=answer.stop_reason,
+    log.update(model=answer.model or log["model"], raw_response=storable_text(answer.text), stop_reason=answer.stop_reason,
                retries=answer.retries, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
                cache_creation_tokens=usage.cache_creation_tokens, cache_read_tokens=usage.cache_read_tokens,
                cost_usd=_cost(prices, log["model"], usage, batch))

@@ -51,9 +51,8 @@ def import_paths(engine: Engine, paths: Iterable[str | Path]) -> list[ImportResu
 def import_file(engine: Engine, path: Path) -> ImportResult:
     name = path.name
     try:
-        content = path.read_bytes()
-        digest = hashlib.sha256(content).hexdigest()
-        records = parse_seed_file(path)
+        records = parse_seed_file(path)  # first: it refuses oversized and special files unread
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
         with write(engine) as conn:
             if conv_store.file_already_imported(conn, digest):
                 return ImportResult(name, "duplicate", "skipped, this file was imported before")

@@ -1,0 +1,228 @@
+"""The API key goes to the Messages API and nowhere else.
+
+A canary key drives real work against the local Messages API (direct calls, a queued job, a
+batch, token counting, a refused key, rate limits, bad answers), through the services and
+through the CLI as a process, and is then searched for in every value of every table, every
+export file, the CLI's output, every log record (the SDK's and httpx's at DEBUG included)
+and the errors the store kept.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+
+from sqlalchemy import select
+
+from brightrun_gen.config import Settings
+from brightrun_gen.domain.exportformats import FORMATS
+from brightrun_gen.llm.anthropic_provider import AnthropicSettings
+from brightrun_gen.llm.factory import make_provider
+from brightrun_gen.services import exporting, runner as runner_service
+from brightrun_gen.services.estimate import estimate
+from brightrun_gen.services.generation import generate_one
+from brightrun_gen.services.review import review
+from brightrun_gen.store import queue, tables as t
+from brightrun_gen.store.db import make_engine, read
+from tests.conftest import REPO
+from tests.support.fake_messages_api import FakeMessagesAPI
+
+KEY = "sk-ant-api03-SECRET-canary-123"
+# A leak may be partial (a prefix, a "redacted" tail): look for the part no other text has.
+FRAGMENTS = (KEY, "SECRET-canary")
+LOGGERS = ("anthropic", "httpx2", "httpx", "httpcore", "httpcore2", "brightrun_gen", "sqlalchemy.engine")
+REFUSED = ("error", 401, "authentication_error")
+
+
+def assert_no_key(text: str, where: str) -> None:
+    for fragment in FRAGMENTS:
+        assert fragment not in text, f"the API key leaks into {where}"
+
+
+def dump_tables(engine) -> str:
+    """Every value of every table as text."""
+    parts = []
+    with read(engine) as conn:
+        for table in t.metadata.sorted_tables:
+            for row in conn.execute(select(table)):
+                parts.append(json.dumps([str(v) for v in row], ensure_ascii=False))
+    return "\n".join(parts)
+
+
+def plan_ids(engine, n: int, offset: int = 0) -> list[int]:
+    c = t.conversations.c
+    with read(engine) as conn:
+        return list(conn.scalars(select(c.id).where(c.source == "plan").order_by(c.id).offset(offset).limit(n)))
+
+
+def stored_errors(engine) -> list[str]:
+    q, c, g = t.generation_queue.c, t.conversations.c, t.generation_logs.c
+    with read(engine) as conn:
+        errors = list(conn.scalars(select(q.error).where(q.error.is_not(None))))
+        errors += list(conn.scalars(select(c.last_error).where(c.last_error.is_not(None))))
+        errors += list(conn.scalars(select(g.error).where(g.error.is_not(None))))
+    return errors
+
+
+def claude(fake: FakeMessagesAPI, **overrides) -> Settings:
+    values = dict(_env_file=None, anthropic_api_key=KEY, anthropic_base_url=fake.base_url, provider="anthropic",
+                  request_timeout=10, sdk_max_retries=1, regenerate_attempts=2, lease_seconds=30)
+    return Settings(**{**values, **overrides})
+
+
+# --- Settings --------------------------------------------------------------------------------
+
+
+def test_settings_never_show_the_key(monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    for settings in (Settings(_env_file=None), Settings(_env_file=None, anthropic_api_key=KEY)):
+        assert settings.api_key == KEY
+        shown = [repr(settings), str(settings), f"{settings}", settings.model_dump_json(),
+                 json.dumps(settings.model_dump(mode="json")), repr(settings.model_dump()),
+                 repr(settings.anthropic_api_key), str(settings.anthropic_api_key)]
+        for text in shown:
+            assert_no_key(text, "Settings' repr, str or dump")
+    provider = make_provider(Settings(_env_file=None, anthropic_api_key=KEY), "anthropic")
+    assert_no_key(repr(provider), "the provider's repr")
+    assert_no_key(repr(AnthropicSettings(api_key=KEY, model="m", max_tokens=1, timeout=1, max_retries=0)),
+                  "the provider settings' repr")
+
+
+# --- services ----------------------------------------------------------------------------------
+
+
+def wait_until(condition, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def test_the_key_is_in_no_table_export_log_or_error(store, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    for name in LOGGERS:
+        caplog.set_level(logging.DEBUG, logger=name)
+    with FakeMessagesAPI(batch_polls_until_done=1) as fake:
+        settings = claude(fake)
+        single, refused, *queued = plan_ids(store, 7)
+        batched = plan_ids(store, 2, offset=7)
+
+        fake.enqueue("429", "ok")
+        assert generate_one(store, single, settings=settings).status == "generated"
+        fake.enqueue(REFUSED)
+        failed = generate_one(store, refused, settings=settings)
+        assert failed.status == "failed" and "the API key was refused (401)" in failed.error
+
+        fake.enqueue("ok", "prose", "ok", REFUSED, "truncated", "truncated", "529", "ok", "ok", "ok")
+        job = runner_service.enqueue(store, kind="selected", conversation_ids=queued, settings=settings)
+        runner_service.Runner(store, settings, concurrency=2).run_until_idle(job.job_id)
+
+        batch = runner_service.enqueue(store, kind="selected", conversation_ids=batched, settings=settings,
+                                       use_batch=True)
+        runner = runner_service.Runner(store, settings)
+
+        def batch_done() -> bool:
+            runner.run_until_idle(batch.job_id)
+            with read(store) as conn:
+                return queue.get_job(conn, batch.job_id).status == "done"
+
+        wait_until(batch_done)
+        assert estimate(store, queued[:2], settings=settings).input_tokens > 0
+        assert KEY in " ".join(fake.api_keys_seen())  # the key did go where it belongs
+
+    with read(store) as conn:
+        generated = list(conn.scalars(select(t.conversations.c.id).where(t.conversations.c.status == "generated")))
+    assert len(generated) >= 5
+    for cid in generated:
+        review(store, cid, "approve", reviewer="secrets test", notes="fine")
+    exported = []
+    for name, fmt in FORMATS.items():
+        result = exporting.export(store, exporting.ExportRequest(format=name, output=tmp_path / f"out{fmt.suffix}"))
+        assert result.conversations == len(generated)
+        exported += [*result.paths, result.manifest_path]
+
+    errors = stored_errors(store)
+    assert any("refused (401)" in e for e in errors)
+    for error in errors:
+        assert_no_key(error, "a stored error message")
+    assert_no_key(dump_tables(store), "the database")
+    for path in exported:
+        assert_no_key(path.read_text(encoding="utf-8"), f"the export {path.name}")
+    assert any(r.name.startswith("anthropic") for r in caplog.records)  # the SDK's debug log was captured
+    assert any(r.name.startswith("sqlalchemy.engine") for r in caplog.records)
+    for record in caplog.records:
+        assert_no_key(record.getMessage(), f"the log record of {record.name}")
+        assert_no_key(repr(record.args), f"the log record arguments of {record.name}")
+    assert_no_key(caplog.text, "the log output")
+
+
+def test_a_key_echoed_by_the_server_is_not_stored(store):
+    """A gateway that repeats the key it was given in its error message must not put it in the store."""
+    with FakeMessagesAPI() as fake:
+        settings = claude(fake, sdk_max_retries=0)
+        [cid] = plan_ids(store, 1)
+        fake.enqueue(("error", 400, "invalid_request_error", f"key {KEY} is not allowed for this model"))
+        result = generate_one(store, cid, settings=settings)
+    assert result.status == "failed" and "rejected the request (400)" in result.error
+    assert_no_key(result.error, "the result's error")
+    assert_no_key(dump_tables(store), "the database")
+
+
+# --- the CLI as a process ----------------------------------------------------------------------
+
+
+def run_cli(db_url: str, fake: FakeMessagesAPI, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "BRIGHTRUN_"))}
+    env.update(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=fake.base_url, ANTHROPIC_LOG="debug",
+               BRIGHTRUN_PROVIDER="anthropic", BRIGHTRUN_SDK_MAX_RETRIES="1", BRIGHTRUN_REGENERATE_ATTEMPTS="2",
+               BRIGHTRUN_DATABASE_URL=db_url)
+    return subprocess.run([sys.executable, "-m", "brightrun_gen", *args], capture_output=True, text=True,
+                          cwd=REPO, env=env, timeout=120)
+
+
+def test_the_cli_never_prints_or_stores_the_key(tmp_path):
+    db_url = f"sqlite:///{tmp_path / 'cli.db'}"
+    outputs: list[tuple[str, subprocess.CompletedProcess]] = []
+    with FakeMessagesAPI() as fake:
+        def cli(*args: str, code: int | None = 0) -> subprocess.CompletedProcess:
+            result = run_cli(db_url, fake, *args)
+            outputs.append((" ".join(args), result))
+            if code is not None:
+                assert result.returncode == code, (args, result.stderr[-2000:])
+            return result
+
+        cli("init")
+        fake.enqueue("429", "ok", REFUSED, "prose", "ok", "ok")
+        cli("generate", "--ids", "T1-001", "T1-002", "T1-003", "T1-004", "--concurrency", "1", code=1)
+        fake.enqueue(REFUSED)
+        refused = cli("generate", "T1-005", code=1)
+        assert "the API key was refused (401)" in refused.stderr and "Traceback" not in refused.stderr
+        cli("estimate", "--ids", "T1-006")
+        cli("logs")
+        cli("show", "T1-005", "--json")
+        # Every format goes through services.exporting in the test above; here the CLI's door.
+        for name in ("brightrun", "training-pairs"):
+            cli("export", "--format", name, "--status", "generated", "--status", "seed",
+                "-o", str(tmp_path / f"cli-{name}{FORMATS[name].suffix}"))
+        assert KEY in " ".join(fake.api_keys_seen())
+
+    assert any("anthropic._base_client" in r.stderr for _, r in outputs)  # the SDK's debug log ran
+    for command, result in outputs:
+        assert_no_key(result.stdout, f"the stdout of `brightrun {command}`")
+        assert_no_key(result.stderr, f"the stderr of `brightrun {command}`")
+    engine = make_engine(db_url)
+    try:
+        assert_no_key(dump_tables(engine), "the database written by the CLI")
+        assert any("refused (401)" in e for e in stored_errors(engine))
+    finally:
+        engine.dispose()
+    exports = [p for p in tmp_path.iterdir() if p.name.startswith("cli") and not p.name.startswith("cli.db")]
+    assert len(exports) == 4  # each file and its manifest
+    for path in exports:
+        assert_no_key(path.read_text(encoding="utf-8"), f"the export {path.name}")
