@@ -24,20 +24,25 @@ class _SecretsTomlSource(PydanticBaseSettingsSource):
     """Top-level keys of .streamlit/secrets.toml, matched case-insensitively to field names."""
 
     def __call__(self) -> dict:
-        if not SECRETS_FILE.exists():
-            return {}
-        data = tomllib.loads(SECRETS_FILE.read_text(encoding="utf-8"))
+        data = read_secrets(Path(self.current_state.get("secrets_file") or SECRETS_FILE))
         wanted = {name.lower() for name in self.settings_cls.model_fields}
         aliases = {"anthropic_api_key": "anthropic_api_key", "brightrun_database_url": "database_url"}
         found = {}
         for key, value in data.items():
             name = aliases.get(key.lower(), key.lower().removeprefix("brightrun_"))
-            if name in wanted and not isinstance(value, dict):
+            if name in wanted and name != "secrets_file" and not isinstance(value, dict):
                 found[name] = value
         return found
 
     def get_field_value(self, field, field_name):  # pragma: no cover - required by the ABC
         return None, field_name, False
+
+
+def read_secrets(path: Path) -> dict:
+    """The parsed secrets file, or {} when there is none."""
+    if not path.exists():
+        return {}
+    return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
 class Settings(BaseSettings):
@@ -66,7 +71,11 @@ class Settings(BaseSettings):
     catalog_dir: Path = Field(ROOT / "seeds" / "catalog", description="the catalog YAML files")
     seed_dir: Path = Field(ROOT / "seeds" / "conversations", description="our seed conversations")
     prompts_dir: Path = Field(ROOT / "prompts", description="prompt templates, one file each")
-    reviewer: str = Field("local reviewer", description="name recorded with review decisions")
+    reviewer: str = Field("local reviewer", description="name recorded with review decisions (login off)")
+    secrets_file: Path = Field(
+        SECRETS_FILE,
+        description="secrets.toml with keys and the [auth] login section; Streamlit must read the same file",
+    )
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
@@ -75,6 +84,16 @@ class Settings(BaseSettings):
     @property
     def api_key(self) -> str | None:
         return self.anthropic_api_key.get_secret_value() if self.anthropic_api_key else None
+
+    @property
+    def auth_configured(self) -> bool:
+        """Whether the secrets file has an [auth] section: then every page asks for a sign-in first.
+
+        Read on each call, like Streamlit reads its secrets, so adding [auth] takes effect without a
+        restart. A present but incomplete section still counts: the app stays closed and st.login
+        names the missing key, rather than the data being shown to anyone.
+        """
+        return isinstance(read_secrets(self.secrets_file).get("auth"), dict)
 
     @property
     def effective_provider(self) -> str:

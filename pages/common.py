@@ -1,10 +1,12 @@
-"""What every page shares: the store, the background runner, notices and the sidebar with job progress."""
+"""What every page shares: the sign-in gate, the store, the background runner, notices and the sidebar."""
 
 import streamlit as st
+from streamlit.errors import StreamlitAuthError, StreamlitMissingAuthlibError
 
 from brightrun_gen.config import get_settings
-from brightrun_gen.errors import BrightRunError
+from brightrun_gen.errors import BrightRunError, InputError
 from brightrun_gen.services import dashboard, progress
+from brightrun_gen.services.review import md_literal
 from brightrun_gen.services.runner import start_background_runner
 from brightrun_gen.services.setup import database_label, open_engine
 
@@ -51,8 +53,51 @@ def act(action, *args) -> None:
     background_runner().wake()
 
 
+def require_login() -> None:
+    """With login configured, anyone not signed in sees only a sign-in screen: the page stops here,
+    before the store is opened or a row is read."""
+    if not get_settings().auth_configured or st.user.get("is_logged_in"):
+        return
+    st.title("Bright Run")
+    st.markdown("Sign in to plan, generate, review and export training conversations.")
+    show_notices()
+    st.button("Sign in", type="primary", icon=":material/login:", key="sign_in", on_click=_sign_in)
+    st.stop()
+
+
+def _sign_in() -> None:
+    try:
+        st.login()
+    except (StreamlitAuthError, StreamlitMissingAuthlibError) as exc:
+        notify_error(f"Sign-in is not set up correctly: {' '.join(str(exc).split())}")
+
+
+def signed_in_identity() -> str | None:
+    """The signed-in person as decisions record them (email, else name); None when login is off or
+    nobody is signed in."""
+    if not get_settings().auth_configured or not st.user.get("is_logged_in"):
+        return None
+    for claim in ("email", "name", "sub"):
+        value = str(st.user.get(claim) or "").strip()
+        if value:
+            return value
+    return None
+
+
+def decision_reviewer(typed: str | None) -> str | None:
+    """Who a review decision is recorded for: with login on, the signed-in identity and never a typed
+    name; with login off, the name typed on the page (None falls back to the configured reviewer)."""
+    if not get_settings().auth_configured:
+        return typed
+    identity = signed_in_identity()
+    if identity is None:
+        raise InputError("sign in to record a review decision")
+    return identity
+
+
 def sidebar(*, show_stop: bool = True) -> None:
-    """Call first on every page: starts the runner, shows the provider banner, notices and progress."""
+    """Call first on every page: the sign-in gate, then the runner, the provider banner, notices and progress."""
+    require_login()
     background_runner()
     st.session_state["_page_run"] = st.session_state.get("_page_run", 0) + 1
     settings = get_settings()
@@ -60,11 +105,22 @@ def sidebar(*, show_stop: bool = True) -> None:
         st.warning(OFFLINE_BANNER, icon=":material/cloud_off:")
     show_notices()
     with st.sidebar:
+        if settings.auth_configured:
+            _account()
         _progress_panel(show_stop)
         st.divider()
         st.caption(f"Database: `{database_label(engine())}`")
         provider = "offline generator" if settings.effective_provider == "offline" else f"Claude · {settings.model}"
         st.caption(f"Provider: {provider}")
+
+
+def _account() -> None:
+    name, email = st.user.get("name"), st.user.get("email")
+    st.markdown(f"Signed in as **{md_literal(name or email or signed_in_identity())}**")
+    if name and email:
+        st.caption(md_literal(email))
+    st.button("Sign out", icon=":material/logout:", key="sign_out", on_click=st.logout)
+    st.divider()
 
 
 @st.fragment(run_every=PROGRESS_POLL_SECONDS)

@@ -8,7 +8,7 @@ from brightrun_gen.config import get_settings
 from brightrun_gen.errors import BrightRunError
 from brightrun_gen.services import review
 from brightrun_gen.services.review import md_literal
-from pages.common import engine, notify, notify_error, sidebar
+from pages.common import decision_reviewer, engine, notify, notify_error, sidebar, signed_in_identity
 
 sidebar()
 state = st.session_state
@@ -29,7 +29,7 @@ def go_to_next_unreviewed(after_id) -> None:
 
 def decide(conversation_id: int, key: str, action: str) -> None:
     try:
-        row = review.review(engine(), conversation_id, action, state.get("reviewer"),
+        row = review.review(engine(), conversation_id, action, decision_reviewer(state.get("reviewer")),
                             state.get(f"notes_{conversation_id}"))
     except BrightRunError as exc:
         notify_error(md_literal(exc))
@@ -102,7 +102,12 @@ with side_col:
         st.markdown("**Decision**")
         st.text_area("Notes for this decision", value=row.reviewer_notes or "", key=f"notes_{row.id}",
                      placeholder="What is good, what needs to change…", height=90)
-        st.text_input("Reviewer", value=get_settings().reviewer, key="reviewer")
+        identity = signed_in_identity()
+        if identity:
+            st.text_input("Reviewer", value=identity, key="reviewer_signed_in", disabled=True,
+                          help="Decisions are recorded for the account you signed in with.")
+        else:
+            st.text_input("Reviewer", value=get_settings().reviewer, key="reviewer")
         approve_col, edit_col, reject_col = st.columns(3)
         for column, action, label, kind in ((approve_col, "approved", "Approve", "primary"),
                                             (edit_col, "needs_edit", "Needs edit", "secondary"),

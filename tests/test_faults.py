@@ -138,3 +138,44 @@ def test_sqlite_write_failures_while_saving(db_url, backend, fault, pragma):
             runner.shutdown()
     audit(engine, job.job_id, ids, fault, backend)
     engine.dispose()
+
+
+def _open_one_session(base: str) -> None:
+    """Open the dashboard once: the server's runner starts with its first session (st.cache_resource)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_e2e_browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page()
+        page.goto(f"{base}/dashboard")
+        # The sidebar's database line is drawn after sidebar() has started the runner.
+        page.locator('[data-testid="stSidebar"]').get_by_text("Database:").wait_for(timeout=60_000)
+        browser.close()
+
+
+def test_kill_9_of_the_streamlit_server_during_a_job_of_50(store, db_url, backend, tmp_path):
+    from bench.bench_load import start_claude_app, stop_app
+
+    q = t.generation_queue.c
+    with FakeMessagesAPI(latency=0.2) as fake:
+        ids = plan_ids(store, 50)
+        server, base = start_claude_app(db_url, fake, tmp_path / "streamlit.log")
+        try:
+            _open_one_session(base)
+            job = runner_service.enqueue(store, kind="selected", conversation_ids=ids, settings=claude_settings(fake))
+            # The runner polls the queue (a wake from this process cannot reach the server).
+            wait_until(lambda: item_statuses(store, job.job_id).get("succeeded", 0) >= 10, what="ten items done by the server")
+            os.kill(server.pid, signal.SIGKILL)
+            server.wait()
+        finally:
+            stop_app(server)
+        with read(store) as conn:
+            by_server = conn.scalar(select(func.count()).where(
+                q.job_id == job.job_id, q.status == "succeeded", q.lease_owner.contains(f":{server.pid}:")))
+        assert 10 <= by_server < 50, "the server's own runner did the first part of the job"
+        resumed = _cli(db_url, fake, "resume")
+        out, err = finish(resumed)
+        assert resumed.returncode == 0, err
+        assert audit(store, job.job_id, ids, "kill -9 Streamlit server", backend)["succeeded"] == 50
