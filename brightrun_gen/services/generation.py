@@ -63,24 +63,33 @@ class _Static:
     examples: dict[int, list[list[dict]]]
 
 
-_static_cache: dict[str, tuple[tuple, _Static]] = {}
+_static_cache: dict[str, tuple[tuple, _Static, float]] = {}
 _static_lock = threading.Lock()
 
 
+# How long the cached static part is trusted before its fingerprint is checked again: a catalog or
+# template change reaches generation within this time, and a busy runner checks once, not per item.
+STATIC_CHECK_SECONDS = 1.0
+
+
 def _static(engine: Engine, conn: Connection) -> _Static:
-    stamp = catalog_repo.fingerprint(conn)
     key = engine.url.render_as_string(hide_password=False)
     with _static_lock:
         cached = _static_cache.get(key)
-        if cached and cached[0] == stamp:
-            return cached[1]
+    if cached and time.monotonic() - cached[2] < STATIC_CHECK_SECONDS:
+        return cached[1]
+    stamp = catalog_repo.fingerprint(conn)
+    if cached and cached[0] == stamp:
+        with _static_lock:
+            _static_cache[key] = (stamp, cached[1], time.monotonic())
+        return cached[1]
     static = _Static(
         catalog=catalog_repo.load_catalog(engine),
         templates={tier: template_store.active_template(conn, tier) for tier in (1, 2, 3)},
         examples={tier: conv_store.example_turns(conn, tier, EXAMPLES_PER_PROMPT) for tier in (1, 2, 3)},
     )
     with _static_lock:
-        _static_cache[key] = (stamp, static)
+        _static_cache[key] = (stamp, static, time.monotonic())
     return static
 
 
