@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
-from sqlalchemy import select
 
 from brightrun_gen.config import Settings
 from brightrun_gen.llm.factory import make_provider
 from brightrun_gen.services.generation import generate_one
-from brightrun_gen.store import conversations as conv_store, logs as log_store, tables as t
+from brightrun_gen.store import conversations as conv_store, logs as log_store
 from brightrun_gen.store.db import read, write
 from tests.support.fake_messages_api import FakeMessagesAPI
+from tests.test_secrets import dump_tables
 
 FAKE_KEY = "sk-ant-test-0123456789-do-not-store"
 
@@ -40,16 +39,6 @@ def _logs(store, cid):
     return sorted(log_store.list_logs(store, cid), key=lambda e: e.id)
 
 
-def _dump(store) -> str:
-    """Every value of every table as text, to search for what must never be stored."""
-    parts = []
-    with read(store) as conn:
-        for table in t.metadata.sorted_tables:
-            for row in conn.execute(select(table)):
-                parts.append(json.dumps([str(v) for v in row], ensure_ascii=False))
-    return "\n".join(parts)
-
-
 def test_claude_answer_is_validated_scored_stored_and_logged(store, fake, claude):
     cid = _id(store)
     result = generate_one(store, cid, settings=claude)
@@ -67,7 +56,7 @@ def test_claude_answer_is_validated_scored_stored_and_logged(store, fake, claude
     assert body["system"][0]["cache_control"] == {"type": "ephemeral"}
     assert body["output_config"]["format"]["type"] == "json_schema"
     assert "temperature" not in body and "top_p" not in body
-    assert FAKE_KEY not in _dump(store)
+    assert FAKE_KEY not in dump_tables(store)
 
 
 def test_two_429s_are_retried_by_the_sdk_and_the_result_is_stored(store, fake, claude):
