@@ -116,7 +116,7 @@ def sidebar(*, show_stop: bool = True) -> None:
 
 def _account() -> None:
     name, email = st.user.get("name"), st.user.get("email")
-    st.markdown(f"Signed in as **{md_literal(name or email or signed_in_identity())}**")
+    st.markdown(f"Signed in as **{md_literal(name or email or signed_in_identity() or 'your account')}**")
     if name and email:
         st.caption(md_literal(email))
     st.button("Sign out", icon=":material/logout:", key="sign_out", on_click=st.logout)

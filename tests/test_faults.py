@@ -166,7 +166,8 @@ def test_kill_9_of_the_streamlit_server_during_a_job_of_50(store, db_url, backen
             _open_one_session(base)
             job = runner_service.enqueue(store, kind="selected", conversation_ids=ids, settings=claude_settings(fake))
             # The runner polls the queue (a wake from this process cannot reach the server).
-            wait_until(lambda: item_statuses(store, job.job_id).get("succeeded", 0) >= 10, what="ten items done by the server")
+            wait_until(lambda: item_statuses(store, job.job_id).get("succeeded", 0) >= 10,
+                       what="ten items done by the server")
             os.kill(server.pid, signal.SIGKILL)
             server.wait()
         finally:
