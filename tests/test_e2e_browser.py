@@ -7,17 +7,14 @@ conversation, approve it, export JSONL and check the downloaded file.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import REPO
-from tests.support.postgres import free_port
+from tests.support.streamlit_server import app_env, start_app, stop_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
@@ -25,47 +22,14 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 SCREENSHOTS = REPO / "test-output"
 
 
-def app_env(db_url: str, **extra: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "BRIGHTRUN_"))}
-    env.update(BRIGHTRUN_DATABASE_URL=db_url, BRIGHTRUN_PROVIDER="offline", **extra)
-    return env
-
-
-def wait_healthy(base: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"streamlit exited: {process.stderr.read()}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
-                if answer.read().decode() == "ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("streamlit did not become healthy")
-
-
-def start_app(db_url: str, **extra: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
-         "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=app_env(db_url, **extra), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    wait_healthy(base, process)
-    return process, base
-
-
 @pytest.fixture
 def app(tmp_path):
     db_url = f"sqlite:///{tmp_path / 'e2e.db'}"
     subprocess.run([sys.executable, "-m", "brightrun_gen", "init", "--db", db_url], cwd=REPO, env=app_env(db_url),
                    check=True, capture_output=True)
-    process, base = start_app(db_url)
+    process, base = start_app(app_env(db_url), tmp_path / "streamlit.log")
     yield base, db_url
-    process.terminate()
-    process.wait(timeout=20)
+    stop_app(process)
 
 
 @pytest.fixture

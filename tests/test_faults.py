@@ -5,6 +5,7 @@ Each test adds a row to the table printed at the end of the run (fault, items, l
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import threading
@@ -17,6 +18,8 @@ from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import make_engine, read
 from brightrun_gen.store.tables import utcnow
 from tests.support.fake_messages_api import FakeMessagesAPI, _normalise
+from tests.support.streamlit_client import SIDEBAR, StreamlitClient
+from tests.support.streamlit_server import start_claude_app, stop_app
 from tests.test_runner import _cli, claude_settings, finish, item_statuses, plan_ids, wait_until
 
 FAULT_ROWS: list[tuple] = []
@@ -142,22 +145,16 @@ def test_sqlite_write_failures_while_saving(db_url, backend, fault, pragma):
 
 def _open_one_session(base: str) -> None:
     """Open the dashboard once: the server's runner starts with its first session (st.cache_resource)."""
-    from playwright.sync_api import sync_playwright
+    async def open_page() -> None:
+        async with StreamlitClient(base, "dashboard") as tab:
+            await tab.run()
+            # The sidebar's database line is drawn after sidebar() has started the runner.
+            assert any(text.startswith("Database:") for text in tab.texts(SIDEBAR)), tab.texts(SIDEBAR)
 
-    from tests.test_e2e_browser import CHROMIUM, CHROMIUM_ARGS
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page()
-        page.goto(f"{base}/dashboard")
-        # The sidebar's database line is drawn after sidebar() has started the runner.
-        page.locator('[data-testid="stSidebar"]').get_by_text("Database:").wait_for(timeout=60_000)
-        browser.close()
+    asyncio.run(open_page())
 
 
 def test_kill_9_of_the_streamlit_server_during_a_job_of_50(store, db_url, backend, tmp_path):
-    from bench.bench_load import start_claude_app, stop_app
-
     q = t.generation_queue.c
     with FakeMessagesAPI(latency=0.2) as fake:
         ids = plan_ids(store, 50)
