@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from brightrun_gen.config import get_settings
 from brightrun_gen.errors import InputError, NotFound
@@ -11,7 +15,8 @@ from brightrun_gen.services import review
 from brightrun_gen.services.browse import conversation_detail
 from brightrun_gen.services.generation import generate_one
 from brightrun_gen.store import tables as t
-from brightrun_gen.store.db import read
+from brightrun_gen.store.db import read, write
+from brightrun_gen.store.tables import utcnow
 
 
 def generated(store, settings, *ids: int) -> list[int]:
@@ -89,6 +94,57 @@ def test_status_and_event_are_written_in_one_transaction(store, settings, monkey
         review.review(store, cid, "approve", "Ana", "ok")
     assert events(store) == 0, "the event was rolled back with the failed status update"
     assert conversation_detail(store, cid).row.status == "generated"
+
+
+def test_the_same_decision_moments_later_is_recorded_once(store, settings):
+    [cid] = generated(store, settings, 13)
+    first = review.review(store, cid, "approve", "Ana", "ok")
+    again = review.review(store, cid, "approve", "Ana", " ok ")
+    assert again == first
+    assert [(e["action"], e["reviewer"], e["notes"]) for e in review.history(store, cid)] == [("approved", "Ana", "ok")]
+
+
+@pytest.mark.parametrize("action, reviewer, notes", [("reject", "Ana", "ok"), ("approve", "Ben", "ok"),
+                                                     ("approve", "Ana", "better now"), ("approve", "Ana", None)],
+                         ids=["decision", "reviewer", "notes", "no-notes"])
+def test_a_different_decision_moments_later_is_recorded(store, settings, action, reviewer, notes):
+    [cid] = generated(store, settings, 14)
+    review.review(store, cid, "approve", "Ana", "ok")
+    row = review.review(store, cid, action, reviewer, notes)
+    assert (row.status, row.reviewer_notes) == (review.decision_for(action), notes)
+    assert len(review.history(store, cid)) == 2
+
+
+def test_the_same_decision_after_the_window_is_recorded_again(store, settings):
+    [cid] = generated(store, settings, 15)
+    review.review(store, cid, "approve", "Ana", "ok")
+    earlier = utcnow() - timedelta(seconds=review.REPEAT_WINDOW_SECONDS + 1)
+    with write(store) as conn:
+        conn.execute(update(t.review_events).values(created_at=earlier))
+    review.review(store, cid, "approve", "Ana", "ok")
+    assert [e["action"] for e in review.history(store, cid)] == ["approved", "approved"]
+
+
+def test_a_repeat_of_an_older_decision_after_another_one_is_recorded(store, settings):
+    [cid] = generated(store, settings, 16)
+    for action in ("approve", "reject", "approve"):
+        review.review(store, cid, action, "Ana")
+    assert [e["action"] for e in review.history(store, cid)] == ["approved", "rejected", "approved"]
+    assert conversation_detail(store, cid).row.status == "approved"
+
+
+def test_two_identical_decisions_at_once_record_one_event(store, settings):
+    [cid] = generated(store, settings, 17)
+    start = threading.Barrier(2)
+
+    def decide():
+        start.wait()
+        return review.review(store, cid, "approve", "Ana", "ok")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        rows = [f.result(timeout=60) for f in [pool.submit(decide), pool.submit(decide)]]
+    assert {(r.status, r.reviewer_notes) for r in rows} == {("approved", "ok")}
+    assert len(review.history(store, cid)) == 1
 
 
 def test_next_unreviewed_walks_the_queue(store, settings):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Sequence
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from brightrun_gen.config import get_settings
 from brightrun_gen.errors import InputError
@@ -15,6 +16,7 @@ from brightrun_gen.services.browse import persona_labels
 from brightrun_gen.store import conversations as conv_store, logs as log_store, reviews as review_store
 from brightrun_gen.store.conversations import ConversationDetail, ConversationQuery, ConversationRow
 from brightrun_gen.store.db import read, write
+from brightrun_gen.store.tables import utcnow
 
 DECISIONS = ("approved", "needs_edit", "rejected")
 DECISION_LABELS = {"approved": "Approved", "needs_edit": "Needs edit", "rejected": "Rejected"}
@@ -29,6 +31,10 @@ REVIEWABLE = ("generated", "seed", "approved", "needs_edit", "rejected")
 # The review queue walks conversations that were generated and nobody has decided on yet.
 QUEUE_STATUS = "generated"
 REVIEWER_MAX = 200
+# One click can reach review() twice a fraction of a second apart (a button callback racing a
+# fragment rerun of the same session). The same decision again within this window is that click
+# arriving twice, not a second decision, so it is recorded once; a person deciding again takes longer.
+REPEAT_WINDOW_SECONDS = 5.0
 
 
 def decision_for(action: str) -> str:
@@ -51,9 +57,19 @@ def review(engine: Engine, conversation_id: int | str, action: str, reviewer: st
         problem = not_reviewable_reason(target.key, target.status, target.has_turns)
         if problem:
             raise InputError(problem)
-        review_store.insert_event(conn, cid, target.version, status, reviewer, notes)
-        conv_store.set_review(conn, cid, status, notes)
+        # Checked after lock_target, so of two concurrent identical calls the second sees the first's event.
+        if not _is_repeat(conn, cid, target.version, status, reviewer, notes):
+            review_store.insert_event(conn, cid, target.version, status, reviewer, notes)
+            conv_store.set_review(conn, cid, status, notes)
         return conv_store.get_row(conn, cid)
+
+
+def _is_repeat(conn: Connection, cid: int, version: int, status: str, reviewer: str, notes: str | None) -> bool:
+    """Whether the conversation's latest event is this very decision, recorded moments ago."""
+    since = utcnow() - timedelta(seconds=REPEAT_WINDOW_SECONDS)
+    last = review_store.latest_event_since(conn, cid, since)
+    return last is not None and (last.version, last.action, last.reviewer, last.notes) == (
+        version, status, reviewer, notes)
 
 
 def _reviewer(name: str | None) -> str:

@@ -62,6 +62,15 @@ def insert_event(conn: Connection, conversation_id: int, version: int, action: s
     ).returning(t.review_events.c.id)).scalar_one()
 
 
+def latest_event_since(conn: Connection, conversation_id: int, since: datetime) -> ReviewEventRow | None:
+    """The conversation's newest decision if it was recorded at or after `since`, else None."""
+    e = t.review_events.c
+    row = conn.execute(select(e.id, e.conversation_id, e.version, e.action, e.reviewer, e.notes, e.created_at)
+                       .where(e.conversation_id == conversation_id, e.created_at >= since)
+                       .order_by(e.id.desc()).limit(1)).first()
+    return ReviewEventRow(*row) if row else None
+
+
 def list_events(engine: Engine, conversation_id: int) -> list[ReviewEventRow]:
     """The decisions about one conversation, oldest first."""
     e = t.review_events.c
