@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from queue import SimpleQueue
 
 import pytest
 from sqlalchemy import func, select
@@ -238,3 +239,51 @@ def test_a_stopped_job_whose_worker_died_ends_stopped(store, settings):
     assert progress.job_progress(store, job.job_id).status == "stopped"
     with read(store) as conn:
         assert set(conn.scalars(select(t.conversations.c.status).where(t.conversations.c.id.in_(ids)))) == {"not_generated"}
+
+
+WARM_UP_SCRIPT = """
+import sys, time
+from brightrun_gen import cli
+from brightrun_gen.config import Settings
+from brightrun_gen.llm.factory import ANTHROPIC_MODULE, preload_provider
+from brightrun_gen.services.runner import start_background_runner
+from brightrun_gen.store.db import make_engine
+
+url = sys.argv[1]
+assert cli.main(["--db", url, "init"]) == 0
+assert "anthropic" not in sys.modules, "the CLI imported the SDK for a command that does not need it"
+preload_provider(Settings(_env_file=None, anthropic_api_key=None, provider="offline", database_url=url))
+assert "anthropic" not in sys.modules, "the SDK was preloaded for the offline provider"
+settings = Settings(_env_file=None, anthropic_api_key="sk-ant-test-warm-up", provider="anthropic", database_url=url)
+runner = start_background_runner(make_engine(url), settings)
+deadline = time.monotonic() + 60
+while not hasattr(sys.modules.get(ANTHROPIC_MODULE), "AnthropicProvider"):
+    assert time.monotonic() < deadline, "the runner did not import the SDK within 60 s"
+    time.sleep(0.02)
+assert "anthropic" in sys.modules
+runner.shutdown()
+print("warmed up")
+"""
+
+
+def test_the_background_runner_imports_the_sdk_at_start_and_the_cli_does_not(tmp_path):
+    """The first job after a server start must not stall page runs while `anthropic` loads: the
+    runner imports it on its own thread before any job. A fresh process, so no other test has
+    imported the SDK already."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIGHTRUN_", "ANTHROPIC_"))}
+    env["ANTHROPIC_API_KEY"] = "sk-ant-test-warm-up"
+    done = subprocess.run([sys.executable, "-c", WARM_UP_SCRIPT, f"sqlite:///{tmp_path / 'warm.db'}"], cwd=REPO,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "warmed up" in done.stdout, done.stderr[-3000:]
+
+
+def test_the_background_runner_warms_up_its_provider_on_its_own_thread(store, monkeypatch):
+    calls = SimpleQueue()
+    monkeypatch.setattr(runner_service, "preload_provider",
+                        lambda settings: calls.put((settings, threading.current_thread().name)))
+    settings = Settings(_env_file=None, anthropic_api_key=FAKE_KEY, provider="anthropic")
+    runner = runner_service.start_background_runner(store, settings)
+    try:
+        assert calls.get(timeout=30) == (settings, "brightrun-runner")
+    finally:
+        runner.shutdown()

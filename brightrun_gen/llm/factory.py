@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import importlib
+
 from brightrun_gen.config import Settings
 from brightrun_gen.errors import InputError
 from brightrun_gen.llm.base import Provider
 from brightrun_gen.llm.offline import OfflineProvider
 
 PROVIDERS = ("anthropic", "offline")
+ANTHROPIC_MODULE = "brightrun_gen.llm.anthropic_provider"
+
+
+def preload_provider(settings: Settings) -> None:
+    """Import the configured provider's SDK now, so that the first job does not have to.
+
+    Importing `anthropic` takes a second or more of pure Python holding the GIL; a long-running
+    runner does it once on its own thread at start rather than in the middle of page runs. The
+    CLI does not call this: commands that never generate must not pay for the SDK.
+    """
+    if settings.effective_provider == "anthropic":
+        importlib.import_module(ANTHROPIC_MODULE)
 
 
 def make_provider(settings: Settings, name: str | None = None, model: str | None = None) -> Provider:

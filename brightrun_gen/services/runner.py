@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine
 from brightrun_gen.config import Settings, get_settings
 from brightrun_gen.errors import BrightRunError, InputError, LeaseLost, RateLimited
 from brightrun_gen.llm.base import Provider
-from brightrun_gen.llm.factory import make_provider
+from brightrun_gen.llm.factory import make_provider, preload_provider
 from brightrun_gen.services import batches, generation
 from brightrun_gen.store import conversations as conv_store, queue
 from brightrun_gen.store.db import read, write
@@ -184,6 +184,10 @@ class Runner:
             self._thread.join(timeout=30)
 
     def _serve(self, poll_seconds: float) -> None:
+        try:
+            preload_provider(self.settings)
+        except Exception:  # noqa: BLE001 - a missing SDK is reported by the job that needs it
+            pass
         release_dead_owners(self.engine)
         while not self._stop.is_set():
             try:
