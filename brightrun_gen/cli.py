@@ -116,9 +116,9 @@ COMMAND_GROUPS: list = [cli_generate, cli_export]
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "db", None) is None:
-        args.db = get_settings().database_url
     try:
+        if getattr(args, "db", None) is None:
+            args.db = get_settings().database_url
         return args.func(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

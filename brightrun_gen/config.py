@@ -9,9 +9,13 @@ from __future__ import annotations
 import tomllib
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+
+from brightrun_gen.domain.access import parse_allowed_signins
+from brightrun_gen.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRETS_FILE = ROOT / ".streamlit" / "secrets.toml"
@@ -42,7 +46,10 @@ def read_secrets(path: Path) -> dict:
     """The parsed secrets file, or {} when there is none."""
     if not path.exists():
         return {}
-    return tomllib.loads(path.read_text(encoding="utf-8"))
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid TOML: {exc}") from None
 
 
 class Settings(BaseSettings):
@@ -76,6 +83,17 @@ class Settings(BaseSettings):
         SECRETS_FILE,
         description="secrets.toml with keys and the [auth] login section; Streamlit must read the same file",
     )
+    # NoDecode: the environment variable is a plain comma-separated list, not JSON.
+    allowed_signins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="with login on, the emails (ada@example.com) and domains (@example.com) that may use the app; "
+                    "empty lets in everyone who can sign in",
+    )
+
+    @field_validator("allowed_signins", mode="before")
+    @classmethod
+    def _parse_allowed_signins(cls, value):
+        return parse_allowed_signins(value)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
@@ -104,4 +122,18 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise InputError(settings_problem(exc)) from None
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """One sentence naming each bad setting where a person sets it. The value itself is left out:
+    it may be a key."""
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        name = str(error["loc"][0]) if error["loc"] else "settings"
+        where = name if name.isupper() else f"BRIGHTRUN_{name.upper()} (or {name} in the secrets file)"
+        problems.append(f"{where}: {error['msg']}")
+    return "bad setting: " + "; ".join(problems)

@@ -4,6 +4,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAuthError, StreamlitMissingAuthlibError
 
 from brightrun_gen.config import get_settings
+from brightrun_gen.domain.access import signin_refusal
 from brightrun_gen.errors import BrightRunError, InputError
 from brightrun_gen.services import dashboard, progress
 from brightrun_gen.services.review import md_literal
@@ -54,10 +55,25 @@ def act(action, *args) -> None:
 
 
 def require_login() -> None:
-    """With login configured, anyone not signed in sees only a sign-in screen: the page stops here,
-    before the store is opened or a row is read."""
-    if not get_settings().auth_configured or st.user.get("is_logged_in"):
+    """With login configured, anyone not signed in sees only a sign-in screen, and anyone signed in
+    but not on the allow-list only why and a sign-out: the page stops here, before the store is
+    opened or a row is read."""
+    try:
+        settings = get_settings()
+        login_on = settings.auth_configured
+    except InputError as exc:  # a bad setting or secrets file: say which, show nothing else
+        st.error(md_literal(exc), icon=":material/settings_alert:")
+        st.stop()
+    if not login_on:
         return
+    if st.user.get("is_logged_in"):
+        refusal = signin_refusal(settings.allowed_signins, st.user)
+        if refusal is None:
+            return
+        st.title("Bright Run")
+        st.error(md_literal(refusal), icon=":material/block:")
+        st.button("Sign out", icon=":material/logout:", key="sign_out", on_click=st.logout)
+        st.stop()
     st.title("Bright Run")
     st.markdown("Sign in to plan, generate, review and export training conversations.")
     show_notices()
@@ -92,6 +108,9 @@ def decision_reviewer(typed: str | None) -> str | None:
     identity = signed_in_identity()
     if identity is None:
         raise InputError("sign in to record a review decision")
+    refusal = signin_refusal(get_settings().allowed_signins, st.user)
+    if refusal:
+        raise InputError(refusal)
     return identity
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from brightrun_gen.config import Settings
-from brightrun_gen.services.setup import initialize
+from brightrun_gen.services.generation import generate_one
+from brightrun_gen.services.setup import initialize, open_engine
 from brightrun_gen.store.db import make_engine
 from brightrun_gen.store.migrations import migrate
 from tests.support.postgres import TemporaryPostgres
@@ -16,6 +17,8 @@ from tests.support.postgres import TemporaryPostgres
 REPO = Path(__file__).resolve().parents[1]
 REAL_SEEDS = REPO.parent / "shared" / "fixtures" / "real-seeds"
 BACKENDS = ["sqlite", "postgresql"]
+# The conversations the page tests' template store has generated (offline); the rest are not generated.
+TEMPLATE_GENERATED = (1, 2)
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +48,22 @@ def _initialized(tmp_path_factory, pg_server):
     initialize(engine, Settings(_env_file=None, anthropic_api_key=None))
     engine.dispose()
     return {"sqlite": sqlite_file, "postgresql": pg_template}
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory) -> Path:
+    """A SQLite store for the page tests: initialized, with TEMPLATE_GENERATED generated offline.
+
+    Built once per session and never opened by a test: each copies it to its own file first.
+    """
+    path = tmp_path_factory.mktemp("pages") / "template.db"
+    settings = Settings(_env_file=None, anthropic_api_key=None, provider="offline", database_url=f"sqlite:///{path}")
+    engine = open_engine(settings.database_url, settings)
+    initialize(engine, settings)
+    for cid in TEMPLATE_GENERATED:
+        assert generate_one(engine, cid, settings=settings).status == "generated"
+    engine.dispose()
+    return path
 
 
 def _new_url(backend: str, tmp_path: Path, pg_server, source=None) -> str:

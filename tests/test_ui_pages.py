@@ -11,29 +11,14 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from brightrun_gen.config import Settings, get_settings
+from brightrun_gen.config import get_settings
 from brightrun_gen.services import review
 from brightrun_gen.services.browse import conversation_detail
-from brightrun_gen.services.generation import generate_one
 from brightrun_gen.services.importing import import_file
-from brightrun_gen.services.setup import initialize, open_engine
+from brightrun_gen.services.setup import open_engine
 
 SCRIPT = "<script>alert(1)</script>"
 IMAGE = "<img src=x onerror=alert(1)>"
-GENERATED = (1, 2)
-
-
-@pytest.fixture(scope="module")
-def template_db(tmp_path_factory):
-    """An initialized store with two offline-generated conversations, copied for each test."""
-    path = tmp_path_factory.mktemp("ui") / "template.db"
-    settings = Settings(_env_file=None, anthropic_api_key=None, provider="offline", database_url=f"sqlite:///{path}")
-    engine = open_engine(settings.database_url, settings)
-    initialize(engine, settings)
-    for cid in GENERATED:
-        assert generate_one(engine, cid, settings=settings).status == "generated"
-    engine.dispose()
-    return path
 
 
 @pytest.fixture
