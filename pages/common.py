@@ -12,6 +12,10 @@ from brightrun_gen.services.runner import start_background_runner
 from brightrun_gen.services.setup import database_label, open_engine
 
 PROGRESS_POLL_SECONDS = 2
+# Everyone on the dashboard asks for the same rows and filter choices: within this many seconds one
+# query answers them all. A person's own change clears the cache at once (act(), forget_shared_reads);
+# changes made elsewhere (the runner, the CLI, other tabs) show after at most this long.
+SHARED_READ_SECONDS = 1
 OFFLINE_BANNER = ("Offline mode: conversations are placeholder text from the offline generator, not Claude. "
                   "Set ANTHROPIC_API_KEY to generate with Claude.")
 
@@ -25,6 +29,16 @@ def engine():
 def background_runner():
     """One runner thread per server process; it also picks up jobs queued by the CLI or other tabs."""
     return start_background_runner(engine())
+
+
+def shared_read(func):
+    """Cache a read for every session of this server for SHARED_READ_SECONDS."""
+    return st.cache_data(ttl=SHARED_READ_SECONDS, max_entries=64, show_spinner=False)(func)
+
+
+def forget_shared_reads() -> None:
+    """After a change made here, so the person who made it sees it on the next run."""
+    st.cache_data.clear()
 
 
 def notify(message: str) -> None:
@@ -51,6 +65,8 @@ def act(action, *args) -> None:
     except BrightRunError as exc:
         notify_error(str(exc))
         return
+    finally:
+        forget_shared_reads()
     background_runner().wake()
 
 

@@ -8,7 +8,7 @@ from st_aggrid import AgGrid, JsCode
 from brightrun_gen.config import get_settings
 from brightrun_gen.errors import BrightRunError
 from brightrun_gen.services import dashboard
-from pages.common import act, engine, show_notices, sidebar
+from pages.common import act, engine, shared_read, show_notices, sidebar
 
 GRID_KEY = "dashboard_grid"
 PREVIEW_KEY = "dashboard_preview"
@@ -53,6 +53,16 @@ GRID_RETURN = JsCode("""function({streamlitRerunEventTriggerName, eventData}) {
     return {selected: eventData.api.getSelectedRows().map(r => r.id),
             clicked: clicked ? eventData.data.key : null, at: Date.now()};
 }""")
+
+
+@shared_read
+def filter_choices() -> dashboard.FilterChoices:
+    return dashboard.filter_choices(engine())
+
+
+@shared_read
+def dashboard_data(filters: dict) -> dashboard.DashboardData:
+    return dashboard.load_dashboard(engine(), filters)
 
 
 def filter_widgets(choices: dashboard.FilterChoices) -> dict:
@@ -157,7 +167,7 @@ def preview_dialog(key: str, running: bool) -> None:
 
 def conversations_view(filters: dict) -> None:
     show_notices()
-    data = dashboard.load_dashboard(engine(), filters)
+    data = dashboard_data(filters)
     running = bool(dashboard.active_job_ids(engine()))
     shown = f"Showing {data.shown} of {data.total} conversations" if dashboard.active_filters(filters) \
         else f"{data.shown} conversations"
@@ -180,7 +190,7 @@ def conversations_view(filters: dict) -> None:
 
 sidebar(show_stop=False)
 st.title("Conversations")
-choices = dashboard.filter_choices(engine())
+choices = filter_choices()
 filters = filter_widgets(choices)
 with st.container(horizontal=True, vertical_alignment="center"):
     for badge in dashboard.badges(filters, choices):

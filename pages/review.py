@@ -8,7 +8,7 @@ from brightrun_gen.config import get_settings
 from brightrun_gen.errors import BrightRunError
 from brightrun_gen.services import review
 from brightrun_gen.services.review import md_literal
-from pages.common import decision_reviewer, engine, notify, notify_error, sidebar, signed_in_identity
+from pages.common import decision_reviewer, engine, forget_shared_reads, notify, notify_error, sidebar, signed_in_identity
 
 sidebar()
 state = st.session_state
@@ -34,6 +34,8 @@ def decide(conversation_id: int, key: str, action: str) -> None:
     except BrightRunError as exc:
         notify_error(md_literal(exc))
         return
+    finally:
+        forget_shared_reads()
     notify(f"{review.DECISION_LABELS[row.status]}: {md_literal(key)}")
     if state.get("review_advance"):
         go_to_next_unreviewed(conversation_id)
