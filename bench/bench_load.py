@@ -9,15 +9,16 @@ auto-reruns of the progress panel the browser runs; the browser's own drawing is
 Playwright tests, so the figures are the server's.
 
 Measured:
-- page load: connect and run the page until the server says it finished (a browser reload);
-- rerun: choose or clear the filter until the run finished, and the caption says
+- page load: connect and run the page (a browser reload) until the run finished and the table's
+  caption says "y conversations";
+- rerun: choose or clear the filter until the run finished and the caption says
   "Showing x of y conversations" (or "y conversations") as it should;
 - progress delay: for every conversation the job finishes and every person, the time from the
   item being stored (its `finished_at`) to that person's sidebar first showing a count that
   includes it. This is "progress updates within 2 s" as a person sees it;
 - job shown: from queuing the job to the last person's sidebar showing it;
-- errors: exception boxes on any page, runs that did not finish, wrong captions, broken sockets,
-  tracebacks in the server's log, items not succeeded.
+- errors: exception boxes on any page, a caption still wrong 30 s after the action, broken
+  sockets, tracebacks in the server's log, items not succeeded.
 
 Targets: no error, progress delay p95 <= 2 s (max printed), page load p95 < 1 s, rerun p95 < 1 s.
 Prints the figures with the CPU time the server used, and exits 1 when a target is missed.
@@ -64,6 +65,7 @@ PAGE_TARGET = 1.0  # seconds, p95 of page loads and of reruns
 PROGRESS_TARGET = 2.0  # seconds, p95 of the progress delay
 PERSONA = "Marcus Thompson"
 THINK = (1.0, 3.0)  # seconds a person pauses between two actions
+TIMEOUT = 30.0  # seconds a page may take to show what it should before it counts as an error
 SHOWN = re.compile(r"^Showing \d+ of \d+ conversations$")
 ALL_SHOWN = re.compile(r"^\d+ conversations$")
 COUNT = re.compile(r"\b(\d+) of (\d+)\b")
@@ -80,6 +82,7 @@ class LoadResult:
     reruns: list[float] = field(default_factory=list)
     progress_delays: list[float] = field(default_factory=list)
     shown_after: list[float] = field(default_factory=list)
+    lost_finishes: int = 0
     cpu_seconds: dict[str, float] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
@@ -94,6 +97,8 @@ class LoadResult:
             f"progress delay, conversation stored -> every sidebar shows it: {_stats(self.progress_delays)} "
             f"(target p95 <= {PROGRESS_TARGET:g} s)",
             f"job shown in every sidebar after it was queued: {_stats(self.shown_after)}",
+            f"full runs that ended without Streamlit's script_finished message (a Streamlit race, see "
+            f"tests/support/streamlit_client.py; the page was drawn all the same): {self.lost_finishes}",
             f"CPU during the job ({self.job_seconds * (os.cpu_count() or 1):.0f} s on {os.cpu_count()} CPUs): {cpu}",
         ]
 
@@ -151,22 +156,31 @@ class Person:
         tab = StreamlitClient(self.base, "dashboard", on_delta=self.watch)
         started = time.monotonic()
         await tab.__aenter__()
-        await tab.run()
-        self.result.page_loads.append(time.monotonic() - started)
-        self._check(tab, ALL_SHOWN, "after a page load")
+        await self._timed(self.result.page_loads, tab, ALL_SHOWN, "loading the page", started,
+                          lambda until: tab.run(until))
         return tab
 
     async def filter_and_clear(self, tab: StreamlitClient, keep_going: asyncio.Event) -> None:
-        self.result.reruns.append(await tab.set_multiselect("Persona", [PERSONA]))
-        self._check(tab, SHOWN, f"after choosing {PERSONA}")
+        await self._timed(self.result.reruns, tab, SHOWN, f"choosing {PERSONA}", time.monotonic(),
+                          lambda until: tab.set_multiselect("Persona", [PERSONA], until))
         await self.pause()
         if keep_going.is_set():
-            self.result.reruns.append(await tab.set_multiselect("Persona", []))
-            self._check(tab, ALL_SHOWN, "after clearing the filter")
+            await self._timed(self.result.reruns, tab, ALL_SHOWN, "clearing the filter", time.monotonic(),
+                              lambda until: tab.set_multiselect("Persona", [], until))
 
-    def _check(self, tab: StreamlitClient, caption: re.Pattern, when: str) -> None:
-        if not any(caption.match(text) for text in tab.texts()):
-            self.result.errors.append(f"session {self.number}: no caption like {caption.pattern!r} {when}")
+    async def _timed(self, into: list[float], tab: StreamlitClient, caption: re.Pattern, what: str,
+                     started: float, action) -> None:
+        """Run `action(until)` until the page has finished and shows `caption`; note the seconds
+        from `started` in `into`, or an error when the caption is still missing after TIMEOUT."""
+        def drawn(tab: StreamlitClient) -> bool:
+            return any(caption.match(text) for text in tab.texts())
+
+        try:
+            await asyncio.wait_for(action(drawn), TIMEOUT)
+            into.append(time.monotonic() - started)
+        except asyncio.TimeoutError:
+            self.result.errors.append(f"session {self.number}: no caption like {caption.pattern!r} "
+                                      f"{TIMEOUT:g} s after {what}")
         for text in tab.exceptions:
             self.result.errors.append(f"session {self.number}: exception on the page: {text[:300]}")
         tab.exceptions.clear()
@@ -179,7 +193,7 @@ class Person:
         try:
             while keep_going.is_set():
                 await self.pause()
-                await tab.close()
+                await self.leave(tab)
                 tab = await self.open()
                 await self.pause()
                 if keep_going.is_set():
@@ -187,7 +201,12 @@ class Person:
         except Exception as exc:  # noqa: BLE001 - a broken session is an error to report, not a crash
             self.result.errors.append(f"session {self.number}: {exc.__class__.__name__}: {str(exc)[:300]}")
         finally:
-            await tab.close()
+            await self.leave(tab)
+
+    async def leave(self, tab: StreamlitClient) -> None:
+        await tab.close()
+        self.result.lost_finishes += tab.lost_finishes
+        tab.lost_finishes = 0
 
     def delays(self, finished: list[float]) -> list[float]:
         """For the k-th stored conversation (at finished[k-1]), how long until this person saw a count >= k."""

@@ -62,6 +62,8 @@ class StreamlitClient:
         self.drawn: dict[tuple[int, ...], Drawn] = {}
         self._drawn_at: dict[tuple[int, ...], int] = {}  # path -> number of the delta that drew it
         self._deltas = self._run_started = 0
+        self._full_run_open = False
+        self.lost_finishes = 0  # full runs that ended without their script_finished (see _handle)
         self.exceptions: list[str] = []
         self._widgets: dict[str, WidgetState] = {}
         self._page_hash = ""
@@ -69,7 +71,7 @@ class StreamlitClient:
         self._reader: asyncio.Task | None = None
         self._timers: dict[str, tuple[float, asyncio.Task]] = {}
         self._full_runs_done = 0
-        self._finished = asyncio.Condition()
+        self._updated = asyncio.Condition()  # notified after every message
         self._closed: BaseException | None = None
 
     async def __aenter__(self) -> StreamlitClient:
@@ -92,23 +94,26 @@ class StreamlitClient:
 
     # --- asking for runs -----------------------------------------------------------------------
 
-    async def run(self, timeout: float = 60) -> float:
+    async def run(self, until=None, timeout: float = 60) -> float:
         """Ask for a full run of the page with the current widget values; wait until the server says
-        it finished. Returns the seconds from the request to that message."""
-        async with self._finished:
+        it finished and, with `until`, until `until(self)` holds too (what a person waits to see).
+        Returns the seconds from the request to then."""
+        async with self._updated:
             done_before = self._full_runs_done
         started = time.monotonic()
         await self._send_rerun()
-        async with self._finished:
-            await asyncio.wait_for(self._finished.wait_for(
-                lambda: self._closed is not None or self._full_runs_done > done_before), timeout)
+        def seen() -> bool:
+            return self._full_runs_done > done_before and (until is None or until(self))
+
+        async with self._updated:
+            await asyncio.wait_for(self._updated.wait_for(lambda: self._closed is not None or seen()), timeout)
         if self._closed is not None:
             raise SessionClosed(f"{self.page_name}: the websocket closed: {self._closed}")
         return time.monotonic() - started
 
-    async def set_multiselect(self, label: str, values: list[str]) -> float:
+    async def set_multiselect(self, label: str, values: list[str], until=None) -> float:
         """Choose `values` (as the widget shows them) in the multiselect labelled `label`, as a person
-        picking options does; returns the seconds the rerun took."""
+        picking options does, and run the page (see run())."""
         widget = self.widget("multiselect", label)
         unknown = set(values) - set(widget.options)
         if unknown:
@@ -116,7 +121,7 @@ class StreamlitClient:
         state = WidgetState(id=widget.id)
         state.string_array_value.data.extend(values)
         self._widgets[widget.id] = state
-        return await self.run()
+        return await self.run(until)
 
     async def _send_rerun(self, fragment_id: str = "") -> None:
         msg = BackMsg()
@@ -149,25 +154,36 @@ class StreamlitClient:
     async def _read(self) -> None:
         try:
             async for raw in self._ws:
-                if self._handle(ForwardMsg.FromString(raw)):
-                    async with self._finished:
-                        self._full_runs_done += 1
-                        self._finished.notify_all()
+                finished = self._handle(ForwardMsg.FromString(raw))
+                async with self._updated:
+                    self._full_runs_done += finished
+                    self._updated.notify_all()
         except websockets.ConnectionClosed as exc:
             self._closed = exc
         else:
             self._closed = SessionClosed("closed by the server")
         finally:
             self._closed = self._closed or SessionClosed("closed")
-            async with self._finished:
-                self._finished.notify_all()
+            async with self._updated:
+                self._updated.notify_all()
 
     def _handle(self, msg: ForwardMsg) -> bool:
-        """Take in one message; True when it says a full run finished."""
+        """Take in one message; True when it shows that a full run finished."""
         kind = msg.WhichOneof("type")
         if kind == "new_session":  # a run starts (fragment runs too)
             self._page_hash = msg.new_session.page_script_hash
+            fragment_run = bool(msg.metadata.run.fragment_ids)
+            ended = fragment_run and self._full_run_open
+            if ended:
+                # Fragment runs never cut a full run short, so the full run before this one finished;
+                # Streamlit dropped its script_finished: a fragment rerun that reached the server
+                # while the full run's runner was shutting down started a new runner, and the old
+                # runner's finish event was then ignored as coming from a runner no longer current.
+                self.lost_finishes += 1
+                self._full_run_done()
+            self._full_run_open = not fragment_run
             self._run_started = self._deltas
+            return ended
         elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
             element = msg.delta.new_element
             element_kind = element.WhichOneof("type")
@@ -188,13 +204,19 @@ class StreamlitClient:
         elif kind == "script_finished":
             if msg.script_finished == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
                 self.exceptions.append(f"{self.page_name}: the script did not compile")
+            if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                self._full_run_open = False  # cut short: the full run the server starts next will finish
             if msg.script_finished != FULL_RUN_DONE:
                 return False
-            # Like the frontend: what a full run did not draw again is gone from the page.
-            self.drawn = {path: d for path, d in self.drawn.items() if self._drawn_at[path] > self._run_started}
-            self._drawn_at = {path: self._drawn_at[path] for path in self.drawn}
+            self._full_run_done()
             return True
         return False
+
+    def _full_run_done(self) -> None:
+        # Like the frontend: what a full run did not draw again is gone from the page.
+        self._full_run_open = False
+        self.drawn = {path: d for path, d in self.drawn.items() if self._drawn_at[path] > self._run_started}
+        self._drawn_at = {path: self._drawn_at[path] for path in self.drawn}
 
     def _start_timer(self, fragment_id: str, interval: float) -> None:
         """Like the frontend: one timer per fragment, kept while the interval stays the same."""
