@@ -175,10 +175,10 @@ class StreamlitClient:
             fragment_run = bool(msg.metadata.run.fragment_ids)
             ended = fragment_run and self._full_run_open
             if ended:
-                # Fragment runs never cut a full run short, so the full run before this one finished;
-                # Streamlit dropped its script_finished: a fragment rerun that reached the server
-                # while the full run's runner was shutting down started a new runner, and the old
-                # runner's finish event was then ignored as coming from a runner no longer current.
+                # Fragment runs never cut a full run short, so the full run before this one finished
+                # without its script_finished. Seen under load; Streamlit 1.67 drops the finish event
+                # of a runner that is no longer the session's current one, which a fragment rerun
+                # arriving while that runner shuts down makes happen.
                 self.lost_finishes += 1
                 self._full_run_done()
             self._full_run_open = not fragment_run
