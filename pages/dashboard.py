@@ -55,13 +55,14 @@ GRID_RETURN = JsCode("""function({streamlitRerunEventTriggerName, eventData}) {
 }""")
 
 
+# `database` is the cache key of the store the engine reads (one per server, but tests switch).
 @shared_read
-def filter_choices() -> dashboard.FilterChoices:
+def filter_choices(database: str) -> dashboard.FilterChoices:
     return dashboard.filter_choices(engine())
 
 
 @shared_read
-def dashboard_data(filters: dict) -> dashboard.DashboardData:
+def dashboard_data(database: str, filters: dict) -> dashboard.DashboardData:
     return dashboard.load_dashboard(engine(), filters)
 
 
@@ -167,7 +168,7 @@ def preview_dialog(key: str, running: bool) -> None:
 
 def conversations_view(filters: dict) -> None:
     show_notices()
-    data = dashboard_data(filters)
+    data = dashboard_data(str(engine().url), filters)
     running = bool(dashboard.active_job_ids(engine()))
     shown = f"Showing {data.shown} of {data.total} conversations" if dashboard.active_filters(filters) \
         else f"{data.shown} conversations"
@@ -190,7 +191,7 @@ def conversations_view(filters: dict) -> None:
 
 sidebar(show_stop=False)
 st.title("Conversations")
-choices = filter_choices()
+choices = filter_choices(str(engine().url))
 filters = filter_widgets(choices)
 with st.container(horizontal=True, vertical_alignment="center"):
     for badge in dashboard.badges(filters, choices):

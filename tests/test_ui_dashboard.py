@@ -230,3 +230,17 @@ def test_with_a_key_there_is_no_banner_and_the_estimate_has_a_price(db_engine, m
     assert re.search(r"about \$\d+\.\d\d", cost), cost
     assert any("typical size of a conversation" in c for c in captions(at))
     assert any(c.label.startswith("Use Message Batches") for c in at.checkbox)
+
+
+def test_a_change_made_here_shows_at_once_though_the_table_is_a_shared_read(db_engine):
+    """The table is one cached read for every session for a second (pages/common.shared_read); a
+    person's own action clears it, so their next run never shows the table from before it."""
+    at = run_app()
+    at.multiselect(key="filter_status").set_value(["not_generated"]).run()
+    assert shown_count(at) == 90
+    key = browse.conversation_table(db_engine, dashboard.build_query({"status": ["not_generated"]})).iloc[0]["key"]
+    at.session_state["dashboard_preview"] = key
+    at.run()
+    button(at, "Generate").click().run()
+    assert any("Queued 1 conversation(s)" in t.value for t in at.toast)
+    assert shown_count(at) == 89  # queued or done by now, and no longer "not generated"
