@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from sqlalchemy import select
 
 from brightrun_gen.config import Settings
@@ -90,6 +91,20 @@ def test_settings_never_show_the_key(monkeypatch):
     assert_no_key(repr(provider), "the provider's repr")
     assert_no_key(repr(AnthropicSettings(api_key=KEY, model="m", max_tokens=1, timeout=1, max_retries=0)),
                   "the provider settings' repr")
+
+
+def test_a_key_pasted_into_the_wrong_setting_is_not_echoed_by_its_error(monkeypatch):
+    """A bad setting's message names the setting, never the value: a person may have pasted the key."""
+    from brightrun_gen.config import get_settings
+    from brightrun_gen.errors import InputError
+
+    monkeypatch.setenv("BRIGHTRUN_LEASE_SECONDS", KEY)
+    get_settings.cache_clear()
+    with pytest.raises(InputError, match="BRIGHTRUN_LEASE_SECONDS") as caught:
+        get_settings()
+    get_settings.cache_clear()
+    assert_no_key(str(caught.value), "the bad-setting message")
+    assert caught.value.__suppress_context__  # pydantic's error, which holds the value, is not chained
 
 
 # --- services ----------------------------------------------------------------------------------
