@@ -1,6 +1,7 @@
 """Dashboard: every planned and seed conversation; filter it, preview a row, generate, stop."""
 
 import json
+import random
 
 import streamlit as st
 from st_aggrid import AgGrid, JsCode
@@ -13,7 +14,11 @@ from pages.common import act, engine, shared_read, show_notices, sidebar
 GRID_KEY = "dashboard_grid"
 PREVIEW_KEY = "dashboard_preview"
 DIALOG_KEY = "_dashboard_confirm"
-REFRESH_WHILE_RUNNING = 10  # seconds between table refreshes while a job runs
+# While a job runs the table refreshes every 10 s plus a per-session offset of up to 2 s: when a job
+# starts every open dashboard reruns within one progress poll, and equal intervals would keep all
+# their refreshes in step, a burst of table runs every 10 s.
+REFRESH_WHILE_RUNNING = 10
+REFRESH_SPREAD = 2.0
 STATUS_HEX = {"Not Generated": "#6b7280", "Queued": "#2563eb", "Generating": "#2563eb", "Generated": "#7c3aed",
               "Approved": "#15803d", "Needs Edit": "#c2410c", "Rejected": "#b91c1c", "Failed": "#b91c1c",
               "Seed": "#6b7280"}
@@ -55,7 +60,6 @@ GRID_RETURN = JsCode("""function({streamlitRerunEventTriggerName, eventData}) {
 }""")
 
 
-# `database` is the cache key of the store the engine reads (one per server, but tests switch).
 @shared_read
 def filter_choices(database: str) -> dashboard.FilterChoices:
     return dashboard.filter_choices(engine())
@@ -199,5 +203,7 @@ with st.container(horizontal=True, vertical_alignment="center"):
                   args=(badge.dimension, badge.value), help="Remove this filter")
     st.button("Clear all filters", type="tertiary", icon=":material/filter_alt_off:",
               disabled=not dashboard.active_filters(filters), on_click=clear_filters)
-refresh = REFRESH_WHILE_RUNNING if dashboard.active_job_ids(engine()) else None
+refresh = None
+if dashboard.active_job_ids(engine()):
+    refresh = REFRESH_WHILE_RUNNING + st.session_state.setdefault("_refresh_offset", random.uniform(0, REFRESH_SPREAD))
 st.fragment(conversations_view, run_every=refresh)(filters)
