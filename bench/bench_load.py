@@ -4,7 +4,7 @@ Starts `streamlit run app.py` against the local Messages API server (tests/suppo
 people on the dashboard, queues a job of JOB conversations from this process (as the CLI or another
 tab would) and, until it ends, lets every person do what a reviewer does: reload the page, pause,
 choose a persona in the filter, pause, clear it, pause (1-3 s each). A person is a websocket client
-that speaks the browser's protocol (tests/support/streamlit_client.py), with the same 2 s
+that speaks the browser's protocol (tests/support/streamlit_client.py), with the same
 auto-reruns of the progress panel the browser runs; the browser's own drawing is left to the
 Playwright tests, so the figures are the server's.
 

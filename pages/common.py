@@ -1,5 +1,7 @@
 """What every page shares: the sign-in gate, the store, the background runner, notices and the sidebar."""
 
+import gc
+
 import streamlit as st
 from streamlit.errors import StreamlitAuthError, StreamlitMissingAuthlibError
 
@@ -11,10 +13,13 @@ from brightrun_gen.services.review import md_literal
 from brightrun_gen.services.runner import start_background_runner
 from brightrun_gen.services.setup import database_label, open_engine
 
-PROGRESS_POLL_SECONDS = 2
-# Everyone on the dashboard asks for the same rows and filter choices: within this many seconds one
-# query answers them all. A person's own change clears the cache at once (act(), forget_shared_reads);
-# changes made elsewhere (the runner, the CLI, other tabs) show after at most this long.
+# A conversation stored shows in every sidebar within a poll plus the progress read's age: 1.5 + 0.5 s.
+PROGRESS_POLL_SECONDS = 1.5
+PROGRESS_READ_SECONDS = 0.5
+# Everyone on the dashboard asks for the same rows, filter choices and progress: within this many
+# seconds one query answers them all. A person's own change clears the cache at once (act(),
+# forget_shared_reads); changes made elsewhere (the runner, the CLI, other tabs) show after at most
+# this long.
 SHARED_READ_SECONDS = 1
 OFFLINE_BANNER = ("Offline mode: conversations are placeholder text from the offline generator, not Claude. "
                   "Set ANTHROPIC_API_KEY to generate with Claude.")
@@ -31,9 +36,31 @@ def background_runner():
     return start_background_runner(engine())
 
 
-def shared_read(func):
-    """Cache a read for every session of this server for SHARED_READ_SECONDS."""
-    return st.cache_data(ttl=SHARED_READ_SECONDS, max_entries=64, show_spinner=False)(func)
+@st.cache_resource
+def freeze_long_lived_objects() -> bool:
+    """Once per server, after the first page has imported everything: Python's full collections walk
+    every object, and with the modules, catalog and caches on the heap each one held the GIL for
+    ~0.3 s every 15-20 s under load, stalling every session at once (bench/bench_load.py).
+    gc.freeze() leaves what exists now, which lives as long as the server, out of those passes."""
+    gc.freeze()
+    return True
+
+
+def shared_read(func=None, *, seconds: float = SHARED_READ_SECONDS):
+    """Cache a read for every session of this server for `seconds`. Give the function the database
+    as its first argument: it is the cache key of the store the engine reads (tests switch stores)."""
+    cache = st.cache_data(ttl=seconds, max_entries=64, show_spinner=False)
+    return cache(func) if func else cache
+
+
+@shared_read(seconds=PROGRESS_READ_SECONDS)
+def active_progress(database: str) -> list[progress.Progress]:
+    return progress.active_progress(engine())
+
+
+@shared_read(seconds=PROGRESS_READ_SECONDS)
+def latest_progress(database: str) -> progress.Progress | None:
+    return progress.latest_progress(engine())
 
 
 def forget_shared_reads() -> None:
@@ -134,6 +161,7 @@ def sidebar(*, show_stop: bool = True) -> None:
     """Call first on every page: the sign-in gate, then the runner, the provider banner, notices and progress."""
     require_login()
     background_runner()
+    freeze_long_lived_objects()
     st.session_state["_page_run"] = st.session_state.get("_page_run", 0) + 1
     settings = get_settings()
     if settings.effective_provider == "offline":
@@ -161,7 +189,7 @@ def _account() -> None:
 @st.fragment(run_every=PROGRESS_POLL_SECONDS)
 def _progress_panel(show_stop: bool) -> None:
     """Polls the queue tables; reruns the whole page once when a job starts or ends anywhere."""
-    jobs = progress.active_progress(engine())
+    jobs = active_progress(str(engine().url))
     ids = tuple(p.job_id for p in jobs)
     # In a full page run the page itself shows fresh state; on its own, the panel must ask for it.
     alone = st.session_state.get("_panel_page_run") == st.session_state.get("_page_run")
@@ -178,7 +206,7 @@ def _progress_panel(show_stop: bool) -> None:
 
 
 def _last_job() -> None:
-    latest = progress.latest_progress(engine())
+    latest = latest_progress(str(engine().url))
     if latest is None:
         st.caption("No generation jobs yet.")
         return
