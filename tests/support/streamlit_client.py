@@ -98,13 +98,13 @@ class StreamlitClient:
         """Ask for a full run of the page with the current widget values; wait until the server says
         it finished and, with `until`, until `until(self)` holds too (what a person waits to see).
         Returns the seconds from the request to then."""
+        def seen() -> bool:
+            return self._full_runs_done > done_before and (until is None or until(self))
+
         async with self._updated:
             done_before = self._full_runs_done
         started = time.monotonic()
         await self._send_rerun()
-        def seen() -> bool:
-            return self._full_runs_done > done_before and (until is None or until(self))
-
         async with self._updated:
             await asyncio.wait_for(self._updated.wait_for(lambda: self._closed is not None or seen()), timeout)
         if self._closed is not None:
