@@ -9,6 +9,7 @@ import secrets
 import shutil
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -39,7 +40,9 @@ REFUSED_ELEMENTS = {"title", "error", "button"}
 SIGN_IN_ELEMENTS = {"title", "markdown", "button"}
 
 
+@contextmanager
 def _app_store(template_db, tmp_path, monkeypatch, secrets: str):
+    """A copy of the template store and a secrets file that the app under test opens; closed after."""
     target = tmp_path / "app.db"
     shutil.copy(template_db, target)
     secrets_file = tmp_path / "secrets.toml"
@@ -50,37 +53,32 @@ def _app_store(template_db, tmp_path, monkeypatch, secrets: str):
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     get_settings.cache_clear()
     st.cache_resource.clear()
-    return open_engine(f"sqlite:///{target}")
+    engine = open_engine(f"sqlite:///{target}")
+    yield engine
+    engine.dispose()
+    st.cache_resource.clear()
+    get_settings.cache_clear()
 
 
 @pytest.fixture
 def login_on(template_db, tmp_path, monkeypatch):
-    engine = _app_store(template_db, tmp_path, monkeypatch, 'reviewer = "configured name"\n' + AUTH)
-    assert get_settings().auth_configured
-    yield engine
-    engine.dispose()
-    st.cache_resource.clear()
-    get_settings.cache_clear()
+    with _app_store(template_db, tmp_path, monkeypatch, 'reviewer = "configured name"\n' + AUTH) as engine:
+        assert get_settings().auth_configured
+        yield engine
 
 
 @pytest.fixture
 def login_on_with_allow_list(template_db, tmp_path, monkeypatch):
-    engine = _app_store(template_db, tmp_path, monkeypatch, ALLOW_LIST + AUTH)
-    assert get_settings().allowed_signins == ["ada@example.com", "@team.example.com"]
-    yield engine
-    engine.dispose()
-    st.cache_resource.clear()
-    get_settings.cache_clear()
+    with _app_store(template_db, tmp_path, monkeypatch, ALLOW_LIST + AUTH) as engine:
+        assert get_settings().allowed_signins == ["ada@example.com", "@team.example.com"]
+        yield engine
 
 
 @pytest.fixture
 def login_off(template_db, tmp_path, monkeypatch):
-    engine = _app_store(template_db, tmp_path, monkeypatch, 'reviewer = "configured name"\n')
-    assert not get_settings().auth_configured
-    yield engine
-    engine.dispose()
-    st.cache_resource.clear()
-    get_settings.cache_clear()
+    with _app_store(template_db, tmp_path, monkeypatch, 'reviewer = "configured name"\n') as engine:
+        assert not get_settings().auth_configured
+        yield engine
 
 
 def open_page(page: str, user: dict | None = None, **query) -> AppTest:
