@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import codecs
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from brightrun_gen.services.setup import initialize
 from brightrun_gen.store import catalog_repo, conversations as conv_store, tables as t
 from brightrun_gen.store.db import read
 from tests.conftest import REAL_SEEDS, REPO
+from tests.support.environment import clean_env
 from tests.support.fake_messages_api import FakeMessagesAPI, default_conversation
 
 SQL = "'); DROP TABLE conversations;--"
@@ -382,9 +382,8 @@ def _hostile_record() -> dict:
 
 
 def _brightrun_cli(db_url: str, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "BRIGHTRUN_"))}
     return subprocess.run([sys.executable, "-m", "brightrun_gen", *args, "--db", db_url], capture_output=True,
-                          text=True, cwd=REPO, env=env, timeout=120)
+                          text=True, cwd=REPO, env=clean_env(), timeout=120)
 
 
 def test_sql_and_html_in_every_field_round_trip_verbatim(store, db_url, tmp_path):

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
 
 from tests.conftest import REAL_SEEDS, REPO
+from tests.support.environment import clean_env
 
 
 def run(*args: str, db: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "BRIGHTRUN_"))}
     cmd = [sys.executable, "-m", "brightrun_gen", *args] + (["--db", db] if db else [])
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=clean_env(), timeout=120)
 
 
 @pytest.fixture

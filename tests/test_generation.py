@@ -155,15 +155,14 @@ def test_anthropic_without_a_key_is_a_clear_error(settings):
 
 
 def test_cli_generate_with_the_real_sdk_after_two_429s(fake, tmp_path):
-    import os
     import subprocess
     import sys
 
     from tests.conftest import REPO
+    from tests.support.environment import clean_env
 
     db = f"sqlite:///{tmp_path / 'cli.db'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "BRIGHTRUN_"))}
-    env.update(ANTHROPIC_API_KEY=FAKE_KEY, ANTHROPIC_BASE_URL=fake.base_url)
+    env = clean_env(ANTHROPIC_API_KEY=FAKE_KEY, ANTHROPIC_BASE_URL=fake.base_url)
     run = lambda *args: subprocess.run([sys.executable, "-m", "brightrun_gen", *args, "--db", db],  # noqa: E731
                                        cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert run("init").returncode == 0

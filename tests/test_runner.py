@@ -18,6 +18,7 @@ from brightrun_gen.services import progress, runner as runner_service
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import read, write
 from tests.conftest import REPO
+from tests.support.environment import clean_env
 from tests.support.fake_messages_api import FakeMessagesAPI
 
 FAKE_KEY = "sk-ant-test-runner-key"
@@ -139,9 +140,8 @@ def test_stop_mid_job_keeps_finished_work_and_stores_nothing_partial(store):
 
 
 def _cli(db_url: str, fake, *args: str) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "BRIGHTRUN_"))}
-    env.update(ANTHROPIC_API_KEY=FAKE_KEY, ANTHROPIC_BASE_URL=fake.base_url, BRIGHTRUN_PROVIDER="anthropic",
-               BRIGHTRUN_LEASE_SECONDS="3", BRIGHTRUN_DATABASE_URL=db_url)
+    env = clean_env(ANTHROPIC_API_KEY=FAKE_KEY, ANTHROPIC_BASE_URL=fake.base_url, BRIGHTRUN_PROVIDER="anthropic",
+                    BRIGHTRUN_LEASE_SECONDS="3", BRIGHTRUN_DATABASE_URL=db_url)
     return subprocess.Popen([sys.executable, "-m", "brightrun_gen", *args], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -270,8 +270,7 @@ def test_the_background_runner_imports_the_sdk_at_start_and_the_cli_does_not(tmp
     """The first job after a server start must not stall page runs while `anthropic` loads: the
     runner imports it on its own thread before any job. A fresh process, so no other test has
     imported the SDK already."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIGHTRUN_", "ANTHROPIC_"))}
-    env["ANTHROPIC_API_KEY"] = "sk-ant-test-warm-up"
+    env = clean_env(ANTHROPIC_API_KEY="sk-ant-test-warm-up")
     done = subprocess.run([sys.executable, "-c", WARM_UP_SCRIPT, f"sqlite:///{tmp_path / 'warm.db'}"], cwd=REPO,
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "warmed up" in done.stdout, done.stderr[-3000:]

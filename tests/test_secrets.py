@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from brightrun_gen.services.review import review
 from brightrun_gen.store import queue, tables as t
 from brightrun_gen.store.db import make_engine, read
 from tests.conftest import REPO
+from tests.support.environment import clean_env
 from tests.support.fake_messages_api import FakeMessagesAPI
 
 KEY = "sk-ant-api03-SECRET-canary-123"
@@ -193,10 +193,9 @@ def test_a_key_echoed_by_the_server_is_not_stored(store):
 
 
 def run_cli(db_url: str, fake: FakeMessagesAPI, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "BRIGHTRUN_"))}
-    env.update(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=fake.base_url, ANTHROPIC_LOG="debug",
-               BRIGHTRUN_PROVIDER="anthropic", BRIGHTRUN_SDK_MAX_RETRIES="1", BRIGHTRUN_REGENERATE_ATTEMPTS="2",
-               BRIGHTRUN_DATABASE_URL=db_url)
+    env = clean_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=fake.base_url, ANTHROPIC_LOG="debug",
+                    BRIGHTRUN_PROVIDER="anthropic", BRIGHTRUN_SDK_MAX_RETRIES="1", BRIGHTRUN_REGENERATE_ATTEMPTS="2",
+                    BRIGHTRUN_DATABASE_URL=db_url)
     return subprocess.run([sys.executable, "-m", "brightrun_gen", *args], capture_output=True, text=True,
                           cwd=REPO, env=env, timeout=120)
 

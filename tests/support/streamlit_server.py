@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
@@ -10,6 +9,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.support.environment import clean_env
 from tests.support.fake_messages_api import FakeMessagesAPI
 from tests.support.postgres import free_port
 
@@ -20,10 +20,9 @@ FAKE_KEY = "sk-ant-test-0000000000000000"
 def app_env(db_url: str, **extra: str) -> dict:
     """The environment of a server on the offline generator. The secrets file is pinned to one that
     does not exist, so a developer's own [auth] or key does not change what a test sees."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "BRIGHTRUN_"))}
-    env.update(BRIGHTRUN_DATABASE_URL=db_url, BRIGHTRUN_PROVIDER="offline",
-               BRIGHTRUN_SECRETS_FILE=str(Path(tempfile.gettempdir()) / "brightrun-no-secrets.toml"))
-    return {**env, **extra}
+    defaults = dict(BRIGHTRUN_DATABASE_URL=db_url, BRIGHTRUN_PROVIDER="offline",
+                    BRIGHTRUN_SECRETS_FILE=str(Path(tempfile.gettempdir()) / "brightrun-no-secrets.toml"))
+    return clean_env(**{**defaults, **extra})
 
 
 def claude_app_env(db_url: str, fake: FakeMessagesAPI, **extra: str) -> dict:
