@@ -5,7 +5,7 @@ import streamlit as st
 
 from brightrun_gen.errors import BrightRunError
 from brightrun_gen.services import insights
-from brightrun_gen.services.review import md_literal
+from brightrun_gen.domain.markdown import escape_markdown
 from pages.common import engine, sidebar
 
 sidebar()
@@ -74,7 +74,7 @@ key_text = key_col.text_input("Conversation key contains", key="log_key", placeh
 try:
     log = insights.attempt_log(engine(), outcomes, key_text)
 except BrightRunError as exc:
-    st.error(md_literal(exc))
+    st.error(escape_markdown(exc))
     st.stop()
 st.caption(f"{len(log)} attempt(s), newest first (at most 500 shown)")
 st.dataframe(log, hide_index=True, key="log_table", column_config={

@@ -5,7 +5,7 @@ import streamlit as st
 
 from brightrun_gen.errors import BrightRunError
 from brightrun_gen.services import insights
-from brightrun_gen.services.review import md_literal
+from brightrun_gen.domain.markdown import escape_markdown
 from pages.common import engine, sidebar
 
 sidebar()
@@ -17,7 +17,7 @@ search = st.text_input("Search every tab", key="catalog_search", placeholder="e.
 
 
 def matches(count: int, noun: str) -> None:
-    suffix = f" matching “{md_literal(search.strip())}”" if search.strip() else ""
+    suffix = f" matching “{escape_markdown(search.strip())}”" if search.strip() else ""
     st.caption(f"{count} {noun}{suffix}")
 
 
@@ -53,7 +53,7 @@ with tabs[-1]:
         try:
             detail, annotations = insights.conversation_with_annotations(engine(), int(picked))
         except BrightRunError as exc:
-            st.error(md_literal(exc))
+            st.error(escape_markdown(exc))
             st.stop()
         st.page_link("pages/review.py", label="Open in Review", icon=":material/rate_review:",
                      query_params={"id": str(picked)})

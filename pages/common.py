@@ -9,7 +9,7 @@ from brightrun_gen.config import get_settings
 from brightrun_gen.domain.access import signin_refusal
 from brightrun_gen.errors import BrightRunError, InputError
 from brightrun_gen.services import dashboard, progress
-from brightrun_gen.services.review import md_literal
+from brightrun_gen.domain.markdown import escape_markdown
 from brightrun_gen.services.runner import start_background_runner
 from brightrun_gen.services.setup import database_label, open_engine
 
@@ -105,7 +105,7 @@ def require_login() -> None:
         settings = get_settings()
         login_on = settings.auth_configured
     except InputError as exc:  # a bad setting or secrets file: say which, show nothing else
-        st.error(md_literal(exc), icon=":material/settings_alert:")
+        st.error(escape_markdown(exc), icon=":material/settings_alert:")
         st.stop()
     if not login_on:
         return
@@ -114,7 +114,7 @@ def require_login() -> None:
         if refusal is None:
             return
         st.title("Bright Run")
-        st.error(md_literal(refusal), icon=":material/block:")
+        st.error(escape_markdown(refusal), icon=":material/block:")
         st.button("Sign out", icon=":material/logout:", key="sign_out", on_click=st.logout)
         st.stop()
     st.title("Bright Run")
@@ -179,9 +179,9 @@ def sidebar(*, show_stop: bool = True) -> None:
 
 def _account() -> None:
     name, email = st.user.get("name"), st.user.get("email")
-    st.markdown(f"Signed in as **{md_literal(name or email or signed_in_identity() or 'your account')}**")
+    st.markdown(f"Signed in as **{escape_markdown(name or email or signed_in_identity() or 'your account')}**")
     if name and email:
-        st.caption(md_literal(email))
+        st.caption(escape_markdown(email))
     st.button("Sign out", icon=":material/logout:", key="sign_out", on_click=st.logout)
     st.divider()
 

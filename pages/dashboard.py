@@ -73,7 +73,7 @@ def dashboard_data(database: str, filters: dict) -> dashboard.DashboardData:
 def filter_widgets(choices: dashboard.FilterChoices) -> dict:
     values = {}
     columns = st.columns(5)
-    for i, (name, label) in enumerate(dashboard.FILTERS.items()):
+    for i, (name, label) in enumerate(dashboard.FILTER_LABELS.items()):
         key = f"filter_{name}"
         if key in st.session_state:  # values the store no longer holds would break the widget
             st.session_state[key] = [v for v in st.session_state[key] if v in choices.options[name]]
@@ -88,7 +88,7 @@ def remove_filter(name: str, value) -> None:
 
 
 def clear_filters() -> None:
-    for name in dashboard.FILTERS:
+    for name in dashboard.FILTER_LABELS:
         st.session_state[f"filter_{name}"] = []
 
 

@@ -8,10 +8,10 @@ import streamlit as st
 from brightrun_gen.domain.exportformats import FORMATS
 from brightrun_gen.errors import BrightRunError
 from brightrun_gen.services import browse, exporting
-from brightrun_gen.services.review import md_literal
+from brightrun_gen.domain.markdown import escape_markdown
+from brightrun_gen.domain.models import DIMENSIONS, WRITTEN
 from pages.common import engine, sidebar
 
-EXPORTABLE = ("approved", "generated", "needs_edit", "rejected", "seed")
 MIME = {"jsonl": "application/jsonl", "json": "application/json", "csv": "text/csv"}
 
 sidebar()
@@ -23,7 +23,7 @@ st.caption("Pick which conversations go into the training file and in which form
 options = browse.filter_options(engine())
 personas = browse.persona_labels(engine())
 what_col, format_col = st.columns(2)
-statuses = what_col.multiselect("Conversations with status", EXPORTABLE, default=["approved"],
+statuses = what_col.multiselect("Conversations with status", WRITTEN, default=["approved"],
                                 format_func=lambda s: s.replace("_", " "),
                                 help="Approved conversations are the ones a reviewer accepted for training.")
 fmt = format_col.selectbox("Format", list(FORMATS), format_func=lambda name: f"{name}: {FORMATS[name].description}")
@@ -31,7 +31,7 @@ fmt = format_col.selectbox("Format", list(FORMATS), format_func=lambda name: f"{
 with st.expander("Narrow down by dimension (optional)"):
     where = {}
     columns = st.columns(3)
-    for i, name in enumerate(browse.FILTER_DIMENSIONS):
+    for i, name in enumerate(DIMENSIONS):
         chosen = columns[i % 3].multiselect(name.replace("_", " ").capitalize(), options.get(name, []),
                                             key=f"export_{name}", format_func=lambda v: personas.get(v, str(v)))
         if chosen:
@@ -55,7 +55,7 @@ try:
         other = exporting.count(engine(), replace(request, include_offline=not include_offline))
         offline = abs(total - other)
 except BrightRunError as exc:
-    st.error(md_literal(exc))
+    st.error(escape_markdown(exc))
     st.stop()
 
 st.metric("Conversations to export", total)
@@ -73,7 +73,7 @@ try:
     with st.spinner("Building the preview…"):
         records = exporting.preview(engine(), request, n=3)
 except BrightRunError as exc:
-    st.error(md_literal(exc))
+    st.error(escape_markdown(exc))
     st.stop()
 st.caption(f"The first {len(records)} record(s) exactly as the file will hold them.")
 if FORMATS[fmt].layout == "csv":
@@ -92,7 +92,7 @@ if st.button("Build the export file", type="primary", icon=":material/build:"):
         st.toast(f"Export ready: {state.export_file[3]} conversation(s).", icon=":material/check_circle:")
     except BrightRunError as exc:
         state.pop("export_file", None)
-        st.error(md_literal(exc))
+        st.error(escape_markdown(exc))
 
 prepared = state.get("export_file")
 if prepared and prepared[0] == signature:

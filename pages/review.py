@@ -7,7 +7,8 @@ import streamlit as st
 from brightrun_gen.config import get_settings
 from brightrun_gen.errors import BrightRunError
 from brightrun_gen.services import review
-from brightrun_gen.services.review import md_literal
+from brightrun_gen.domain.markdown import escape_markdown
+from brightrun_gen.domain.models import DECISION_LABELS, WRITTEN
 from pages.common import decision_reviewer, engine, forget_shared_reads, notify, notify_error, sidebar, signed_in_identity
 
 sidebar()
@@ -32,11 +33,11 @@ def decide(conversation_id: int, key: str, action: str) -> None:
         row = review.review(engine(), conversation_id, action, decision_reviewer(state.get("reviewer")),
                             state.get(f"notes_{conversation_id}"))
     except BrightRunError as exc:
-        notify_error(md_literal(exc))
+        notify_error(escape_markdown(exc))
         return
     finally:
         forget_shared_reads()
-    notify(f"{review.DECISION_LABELS[row.status]}: {md_literal(key)}")
+    notify(f"{DECISION_LABELS[row.status]}: {escape_markdown(key)}")
     if state.get("review_advance"):
         go_to_next_unreviewed(conversation_id)
 
@@ -45,7 +46,7 @@ def decide(conversation_id: int, key: str, action: str) -> None:
 with st.container(border=True):
     filter_col, prev_col, next_col, queue_col = st.columns([4, 1, 1, 2], vertical_alignment="bottom")
     statuses = filter_col.pills(
-        "Show conversations that are", review.REVIEWABLE, default=list(review.REVIEWABLE), selection_mode="multi",
+        "Show conversations that are", WRITTEN, default=list(WRITTEN), selection_mode="multi",
         format_func=lambda s: s.replace("_", " ").capitalize(), key="review_statuses")
     options = review.review_options(engine(), statuses)
     ref = st.query_params.get("id") or review.next_unreviewed(engine()) or next(iter(options), None)
@@ -77,7 +78,7 @@ with st.container(border=True):
                  **({} if current in options else {"index": None}))
 
 if problem:
-    st.error(md_literal(problem))
+    st.error(escape_markdown(problem))
 if view is None:
     if not problem:
         st.info("Nothing to review yet: generate conversations on the dashboard, then come back here.")
@@ -85,11 +86,11 @@ if view is None:
 
 # --- the conversation -----------------------------------------------------------------------------
 row = view.row
-st.subheader(md_literal(f"{row.key} · {view.persona}"))
+st.subheader(escape_markdown(f"{row.key} · {view.persona}"))
 st.caption(f"Status: **{row.status.replace('_', ' ')}** · version {row.current_version} · "
-           f"written by {md_literal(view.generation['Written by'])}")
+           f"written by {escape_markdown(view.generation['Written by'])}")
 if not view.reviewable:
-    st.info(md_literal(view.problem), icon=":material/info:")
+    st.info(escape_markdown(view.problem), icon=":material/info:")
 
 chat_col, side_col = st.columns([4, 3], gap="medium")
 with chat_col:

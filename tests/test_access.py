@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from brightrun_gen.config import Settings, get_settings
 from brightrun_gen.domain.access import signin_refusal
+from brightrun_gen.domain.markdown import escape_markdown
 from brightrun_gen.services import review
 from brightrun_gen.services.setup import open_engine
 
@@ -148,7 +149,7 @@ def test_a_bad_setting_is_one_line_naming_it_on_the_cli_and_on_every_page(login_
     assert err.startswith("error: bad setting: ") and named in err and err.count("\n") == 1
     for page in PAGES:
         at = open_page(page)
-        assert [e.value for e in at.error] == [review.md_literal(err.removeprefix("error: ").strip())]
+        assert [e.value for e in at.error] == [escape_markdown(err.removeprefix("error: ").strip())]
         assert {e.type for e in elements(at)} == {"error"}, page  # nothing else: no data, no sign-in
 
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from brightrun_gen.config import get_settings
+from brightrun_gen.domain.markdown import escape_markdown
 from brightrun_gen.errors import InputError, NotFound
 from brightrun_gen.services import review
 from brightrun_gen.services.browse import conversation_detail
@@ -178,4 +179,4 @@ def test_review_view_has_generation_facts_and_quality(store, settings):
 
 
 def test_markdown_literal_escapes_markup():
-    assert review.md_literal("<script>alert(1)</script> **x**") == r"\<script\>alert\(1\)\</script\> \*\*x\*\*"
+    assert escape_markdown("<script>alert(1)</script> **x**") == r"\<script\>alert\(1\)\</script\> \*\*x\*\*"

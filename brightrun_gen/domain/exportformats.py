@@ -18,12 +18,10 @@ from typing import Any, Callable, Iterable, Literal, Mapping, NamedTuple, Sequen
 
 from pydantic import ValidationError
 
-from brightrun_gen.domain.models import Advisor, ConversationRecord, Dimensions
+from brightrun_gen.domain.models import DECISIONS, Advisor, ConversationRecord, Dimensions
 from brightrun_gen.errors import BrightRunError, InputError
 
 OFFLINE_MODEL = "offline"
-# Review statuses that record a reviewer's decision about the current text.
-DECIDED = ("approved", "needs_edit", "rejected")
 # Keys of a brightrun record's metadata that hold facts the store keeps about the conversation.
 STORE_FACTS = ("generation", "quality", "review")
 DIMENSION_NAMES = tuple(Dimensions.model_fields)
@@ -350,7 +348,7 @@ def _generation_facts(conv: ExportConversation) -> dict:
 def _review_facts(conv: ExportConversation) -> dict:
     """This store's review decision; a carried one only while nobody here has decided."""
     events = [event.as_dict() for event in conv.review_events]
-    decided = bool(events) or conv.reviewer_notes is not None or conv.status in DECIDED
+    decided = bool(events) or conv.reviewer_notes is not None or conv.status in DECISIONS
     carried = _carried(conv, "review")
     if carried and not decided:
         return carried

@@ -5,13 +5,10 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine
 
+from brightrun_gen.domain.models import DIMENSIONS
 from brightrun_gen.store import catalog_repo, conversations as conv_store, listing
 from brightrun_gen.store.conversations import ConversationDetail, ConversationQuery
 
-FILTER_DIMENSIONS = (
-    "persona", "emotion_start", "emotion_end", "content_category", "intent", "tone",
-    "topic_cluster", "outcome_type", "tier",
-)
 TABLE_COLUMNS = ["id", "key", "persona", "emotion", "topic", "tier", "status", "quality_score", "model", "updated_at"]
 
 
@@ -32,7 +29,7 @@ def persona_labels(engine: Engine) -> dict[str, str]:
 
 def filter_options(engine: Engine) -> dict[str, list]:
     """The values present in the store for each filterable dimension, plus statuses."""
-    options = {name: conv_store.distinct_values(engine, name) for name in FILTER_DIMENSIONS}
+    options = {name: conv_store.distinct_values(engine, name) for name in DIMENSIONS}
     options["status"] = conv_store.distinct_values(engine, "status")
     return options
 

@@ -6,7 +6,6 @@ The page only lays these out. Every text meant for st.markdown comes back markdo
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -14,6 +13,10 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from brightrun_gen.config import Settings
+from brightrun_gen.domain.markdown import escape_markdown
+from brightrun_gen.domain.models import (
+    BUSY, DIMENSION_LABELS, DIMENSIONS, GENERATABLE, KEPT, STATUS_COLORS, STATUS_LABELS, TIER_LABELS,
+)
 from brightrun_gen.errors import InputError
 from brightrun_gen.services import browse, estimate as estimating, runner
 from brightrun_gen.services.estimate import duration_text
@@ -21,26 +24,8 @@ from brightrun_gen.services.progress import Progress
 from brightrun_gen.store import catalog_repo, queue
 from brightrun_gen.store.conversations import ConversationQuery
 
-STATUS_LABELS = {
-    "not_generated": "Not Generated", "queued": "Queued", "generating": "Generating", "generated": "Generated",
-    "approved": "Approved", "needs_edit": "Needs Edit", "rejected": "Rejected", "failed": "Failed", "seed": "Seed",
-}
-# st.badge colors; the grid uses the same meaning (grey idle, blue busy, green good, orange/red bad).
-STATUS_COLORS = {
-    "not_generated": "gray", "queued": "blue", "generating": "blue", "generated": "violet", "approved": "green",
-    "needs_edit": "orange", "rejected": "red", "failed": "red", "seed": "gray",
-}
-FILTERS = {  # widget order and labels
-    "persona": "Persona", "emotion_start": "Emotion at start", "emotion_end": "Emotion at end",
-    "content_category": "Content category", "intent": "Intent", "tone": "Tone", "topic_cluster": "Topic cluster",
-    "outcome_type": "Outcome type", "tier": "Tier", "status": "Status",
-}
-TIER_LABELS = {1: "1 – emotional arc", 2: "2 – scenario", 3: "3 – edge case"}
-# Rows "Generate all" takes when no status filter is set (the runner's rule for filters).
-GENERATABLE = ("not_generated", "failed")
-# Rows never sent to the model from a selection: seeds are examples, approved rows are final.
-KEPT = ("seed", "approved")
-BUSY = ("queued", "generating")
+# Filter widgets in order: the dimensions, then status.
+FILTER_LABELS = {**DIMENSION_LABELS, "status": "Status"}
 GRID_COLUMNS = ["id", "key", "persona", "emotion", "topic", "tier", "status", "quality_score", "model", "updated_at",
                 "status_key"]
 
@@ -124,7 +109,7 @@ def _labels(engine: Engine) -> dict[str, dict]:
 
 def build_query(filters: dict[str, Sequence]) -> ConversationQuery:
     """Widget values -> the store query: any-of per dimension, all of the dimensions."""
-    where = {k: list(v) for k, v in filters.items() if v and k in browse.FILTER_DIMENSIONS}
+    where = {k: list(v) for k, v in filters.items() if v and k in DIMENSIONS}
     return ConversationQuery(where=where, statuses=list(filters.get("status") or ()))
 
 
@@ -134,7 +119,7 @@ def active_filters(filters: dict[str, Sequence]) -> dict[str, list]:
 
 def badges(filters: dict[str, Sequence], choices: FilterChoices) -> list[Badge]:
     """One removable badge per chosen value: 'Persona: Marcus Thompson ✕'."""
-    return [Badge(k, v, f"{FILTERS.get(k, k)}: {choices.label(k, v)} ✕")
+    return [Badge(k, v, f"{FILTER_LABELS.get(k, k)}: {choices.label(k, v)} ✕")
             for k, values in active_filters(filters).items() for v in values]
 
 
@@ -167,18 +152,6 @@ def _display(engine: Engine, table: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- preview -------------------------------------------------------------------------------------
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~^$&:=])")
-
-
-def escape_markdown(text: str | None) -> str:
-    """Plain text for st.markdown: no HTML, no markdown, no emoji or LaTeX, line breaks kept."""
-    if not text:
-        return ""
-    lines = _MARKDOWN_SPECIAL.sub(r"\\\1", text.replace("\r\n", "\n")).split("\n")
-    # Leading spaces would turn a line into a code block.
-    return "  \n".join("&nbsp;" * (len(line) - len(line.lstrip(" "))) + line.lstrip(" ") for line in lines)
-
 
 def preview(engine: Engine, key: str, *, job_running: bool = False) -> Preview:
     """One conversation as the preview panel shows it (raises NotFound for an unknown key)."""

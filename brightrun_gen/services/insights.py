@@ -8,6 +8,7 @@ from typing import Sequence
 import pandas as pd
 from sqlalchemy import Engine
 
+from brightrun_gen.domain.models import WRITTEN
 from brightrun_gen.errors import InputError
 from brightrun_gen.services.browse import persona_labels
 from brightrun_gen.store import catalog_repo, conversations as conv_store, insights as store, logs as log_store
@@ -28,7 +29,6 @@ COVERAGE_MEASURES = {
     "Conversations planned": "count", "Share written": "written", "Share approved": "approved",
 }
 # Statuses whose conversation has text (the review page's "reviewable").
-WRITTEN = ("generated", "seed", "approved", "needs_edit", "rejected")
 OUTCOMES = ("ok", "invalid", "error")
 
 

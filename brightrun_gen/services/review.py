@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Sequence
@@ -11,6 +10,7 @@ from typing import Sequence
 from sqlalchemy import Connection, Engine
 
 from brightrun_gen.config import get_settings
+from brightrun_gen.domain.models import WRITTEN
 from brightrun_gen.errors import InputError
 from brightrun_gen.services.browse import persona_labels
 from brightrun_gen.store import conversations as conv_store, logs as log_store, reviews as review_store
@@ -18,16 +18,12 @@ from brightrun_gen.store.conversations import ConversationDetail, ConversationQu
 from brightrun_gen.store.db import read, write
 from brightrun_gen.store.tables import utcnow
 
-DECISIONS = ("approved", "needs_edit", "rejected")
-DECISION_LABELS = {"approved": "Approved", "needs_edit": "Needs edit", "rejected": "Rejected"}
 # Words a person or a script may use for each decision.
 _ACTION_WORDS = {
     "approved": "approved", "approve": "approved",
     "needs_edit": "needs_edit", "needs edit": "needs_edit", "needs-edit": "needs_edit", "edit": "needs_edit",
     "rejected": "rejected", "reject": "rejected",
 }
-# Statuses whose conversation has text to judge.
-REVIEWABLE = ("generated", "seed", "approved", "needs_edit", "rejected")
 # The review queue walks conversations that were generated and nobody has decided on yet.
 QUEUE_STATUS = "generated"
 REVIEWER_MAX = 200
@@ -85,7 +81,7 @@ def not_reviewable_reason(key: str, status: str, has_turns: bool) -> str | None:
         return f"conversation {key} is being generated right now; review it when it is done"
     if status == "failed" and not has_turns:
         return f"conversation {key} failed to generate; generate it again from the dashboard, then review it"
-    if status not in REVIEWABLE or not has_turns:
+    if status not in WRITTEN or not has_turns:
         return (f"conversation {key} has no text to review yet (status: {status.replace('_', ' ')}); "
                 "generate it from the dashboard first")
     return None
@@ -107,9 +103,9 @@ def unreviewed_count(engine: Engine) -> int:
     return conv_store.count_by_status(engine).get(QUEUE_STATUS, 0)
 
 
-def review_options(engine: Engine, statuses: Sequence[str] = REVIEWABLE, persona_text: str = "") -> dict[int, str]:
+def review_options(engine: Engine, statuses: Sequence[str] = WRITTEN, persona_text: str = "") -> dict[int, str]:
     """Conversations to pick from, id -> 'key · status · score', in id order."""
-    rows = conv_store.list_conversations(engine, ConversationQuery(statuses=tuple(statuses) or REVIEWABLE,
+    rows = conv_store.list_conversations(engine, ConversationQuery(statuses=tuple(statuses) or WRITTEN,
                                                                    persona_text=persona_text))
     return {r.id: _option_label(r) for r in rows}
 
@@ -217,10 +213,3 @@ def _attempt(log) -> dict:
             "input tokens": log.input_tokens, "output tokens": log.output_tokens, "cost (USD)": log.cost_usd,
             "seconds": round(log.duration_ms / 1000, 2), "stop reason": log.stop_reason, "error": log.error}
 
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
-
-
-def md_literal(text: object) -> str:
-    """Text from a model, a seed file or a person, escaped so st.markdown shows it as typed."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
