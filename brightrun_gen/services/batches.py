@@ -7,6 +7,7 @@ between submit and import loses nothing: the next runner polls the same batch.
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import timedelta
 
@@ -15,6 +16,8 @@ from brightrun_gen.llm.base import Answer
 from brightrun_gen.services import generation
 from brightrun_gen.store import conversations as conv_store, queue
 from brightrun_gen.store.db import read, write
+
+logger = logging.getLogger(__name__)
 
 # Batches finish within 24 h; the lease covers that, so no direct worker takes the items.
 BATCH_LEASE_SECONDS = timedelta(hours=25).total_seconds()
@@ -47,11 +50,13 @@ def _submit(runner, job: queue.Job) -> None:
             prepared[item.id] = generation.prepare(runner.engine, item.conversation_id)
             prompts[str(item.id)] = prepared[item.id].prompt
         except BrightRunError as exc:
+            logger.warning("batch job %s: queue item %s left out: %s", job.id, item.id, exc)
             _close(runner.engine, item.id, item.conversation_id, runner.owner, str(exc))
     if not prompts:
         queue.close_finished_jobs(runner.engine)
         return
     batch_id = provider.submit_batch(prompts)
+    logger.info("batch job %s: submitted %s request(s) as batch %s", job.id, len(prompts), batch_id)
     owner = f"batch:{batch_id}"
     with write(runner.engine) as conn:
         queue.set_batch(conn, job.id, batch_id, [int(k) for k in prompts])
@@ -61,9 +66,12 @@ def _submit(runner, job: queue.Job) -> None:
 
 def _poll(runner, job: queue.Job) -> None:
     provider = runner._provider(job)
-    if provider.batch_status(job.batch_id) != "ended":
+    status = provider.batch_status(job.batch_id)
+    if status != "ended":
+        logger.debug("batch job %s: batch %s is %s", job.id, job.batch_id, status)
         return
     results = provider.batch_results(job.batch_id)
+    logger.info("batch job %s: batch %s ended with %s result(s)", job.id, job.batch_id, len(results))
     with read(runner.engine) as conn:
         items = queue.batch_items(conn, job.id)
     prices = generation.price_table(runner.settings.price_file)
@@ -91,9 +99,10 @@ def _import_answer(runner, item_id: int, conversation_id: int, owner: str, answe
     try:
         generation.store_answer(runner.engine, prepared, answer, prices, log, time.perf_counter(), batch=True, finish=finish)
     except InvalidAnswer as exc:
+        logger.warning("batch job %s: queue item %s rejected: %s", job.id, item_id, exc)
         _close(runner.engine, item_id, conversation_id, owner, f"batch answer rejected: {exc}")
     except LeaseLost:
-        pass
+        logger.info("batch job %s: queue item %s was already imported", job.id, item_id)
 
 
 def _close(engine, item_id: int, conversation_id: int, owner: str, reason: str) -> None:

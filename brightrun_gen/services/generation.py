@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from brightrun_gen.llm.base import Answer, Provider
 from brightrun_gen.llm.factory import make_provider
 from brightrun_gen.store import catalog_repo, conversations as conv_store, logs as log_store, templates as template_store
 from brightrun_gen.store.db import read, write
+
+logger = logging.getLogger(__name__)
 
 EXAMPLES_PER_PROMPT = 2
 
@@ -155,6 +158,7 @@ def _attempt(engine: Engine, prepared: Prepared, provider: Provider, prices: Pri
         answer = provider.generate(prepared.prompt)
     except BrightRunError as exc:
         outcome = "invalid" if isinstance(exc, InvalidAnswer) else "error"
+        logger.info("%s attempt %s with %s: %s: %s", prepared.key, attempt_no, provider.model, outcome, exc)
         _log(engine, log, started, outcome=outcome, error=str(exc), stop_reason=getattr(exc, "stop_reason", None))
         raise
     return store_answer(engine, prepared, answer, prices, log, started, batch=False, finish=finish)
@@ -171,6 +175,7 @@ def store_answer(engine: Engine, prepared: Prepared, answer: Answer, prices: Pri
     try:
         conversation = parse_answer(answer.text, answer.stop_reason)
     except InvalidAnswer as exc:
+        logger.info("%s attempt %s: invalid answer: %s", prepared.key, log["attempt"], exc)
         _log(engine, log, started, outcome="invalid", validation_errors=[str(exc)], error=str(exc))
         raise
     return _save(engine, prepared, conversation, log, started, finish)
@@ -188,12 +193,15 @@ def _save(engine: Engine, prepared: Prepared, conversation: GeneratedConversatio
             quality=quality, template_name=log["template_name"], template_hash=log["template_hash"], log_id=log_id)
         if finish:
             finish(conn, "succeeded", None)
+    logger.info("%s: stored version %s (attempt %s, quality %s, $%.4f)", prepared.key, version, log["attempt"],
+                quality["score"], log["cost_usd"])
     return GenerationResult(prepared.conversation_id, prepared.key, "generated", version, quality["score"],
                             log["cost_usd"], log["attempt"], log["model"])
 
 
 def _fail(engine: Engine, prepared: Prepared, provider: Provider, reason: str, attempts: int,
           finish: Finish | None) -> GenerationResult:
+    logger.warning("%s failed: %s", prepared.key, reason)
     with write(engine) as conn:
         conv_store.mark_failed(conn, prepared.conversation_id, reason)
         if finish:

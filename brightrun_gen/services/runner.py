@@ -8,6 +8,7 @@ an expired lease makes the item claimable again and nothing is stored twice.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -15,6 +16,7 @@ import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Callable, Sequence
 
 from sqlalchemy import Connection, Engine
@@ -27,8 +29,18 @@ from brightrun_gen.services import batches, generation
 from brightrun_gen.store import conversations as conv_store, queue
 from brightrun_gen.store.db import read, write
 
+logger = logging.getLogger(__name__)
+
 # An item that keeps coming back (crashes, rate limits) is given up after this many claims.
 MAX_CLAIMS = 8
+
+
+@dataclass(frozen=True)
+class RunnerError:
+    """The last thing that went wrong in a runner's own loop, for the sidebar and the log."""
+
+    at: datetime
+    message: str
 
 
 @dataclass(frozen=True)
@@ -131,7 +143,9 @@ class Backoff:
             self._streak += 1
             self.pauses += 1
             growing = min(self.cap, self.base * 2 ** (self._streak - 1))
-            self._until = max(self._until, time.monotonic() + max(retry_after or 0.0, growing))
+            pause = max(retry_after or 0.0, growing)
+            self._until = max(self._until, time.monotonic() + pause)
+        logger.warning("rate limited (%s in a row): every call of this runner pauses %.1f s", self._streak, pause)
 
     def succeeded(self) -> None:
         with self._lock:
@@ -163,6 +177,14 @@ class Runner:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self.last_error: RunnerError | None = None
+
+    def _handled(self, what: str, exc: BaseException) -> None:
+        """Log an exception the runner survives, and keep it for the sidebar; a repeat logs at DEBUG."""
+        message = f"{what}: {exc.__class__.__name__}: {exc}"
+        repeat = self.last_error is not None and self.last_error.message == message
+        logger.log(logging.DEBUG if repeat else logging.ERROR, "%s", message, exc_info=not repeat)
+        self.last_error = RunnerError(datetime.now(timezone.utc), message)
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -184,15 +206,22 @@ class Runner:
             self._thread.join(timeout=30)
 
     def _serve(self, poll_seconds: float) -> None:
+        logger.info("runner %s started (concurrency %s)", self.owner, self.concurrency)
         try:
             preload_provider(self.settings)
-        except Exception:  # noqa: BLE001 - a missing SDK is reported by the job that needs it
-            pass
-        release_dead_owners(self.engine)
+        except Exception as exc:  # noqa: BLE001 - a missing SDK is reported again by the job that needs it
+            self._handled("loading the provider", exc)
+        try:
+            released = release_dead_owners(self.engine)
+            if released:
+                logger.info("took back %s item(s) from workers on this host that are gone", released)
+        except Exception as exc:  # noqa: BLE001 - expired leases are taken back by the claims anyway
+            self._handled("releasing dead workers' items", exc)
         while not self._stop.is_set():
             try:
                 worked = self.run_until_idle()
-            except Exception:  # noqa: BLE001 - the background runner must survive a bad moment (DB restart)
+            except Exception as exc:  # noqa: BLE001 - the background runner must survive a bad moment (DB restart)
+                self._handled("the runner's loop", exc)
                 worked = False
             if not worked:
                 self._wake.wait(poll_seconds)
@@ -235,11 +264,16 @@ class Runner:
             items = queue.claim_items(conn, self.owner, self.settings.lease_seconds, limit, job_id=job_id)
             over = [i for i in items if i.attempts > MAX_CLAIMS]
             for item in over:
+                logger.warning("queue item %s (conversation %s) given up after %s attempts", item.id,
+                            item.conversation_id, item.attempts - 1)
                 self._close(conn, item.id, "failed", f"given up after {item.attempts - 1} attempts")
                 conv_store.mark_failed(conn, item.conversation_id, f"given up after {item.attempts - 1} attempts")
         if over:
             queue.close_finished_jobs(self.engine)
-        return [i for i in items if i.attempts <= MAX_CLAIMS]
+        taken = [i for i in items if i.attempts <= MAX_CLAIMS]
+        if taken:
+            logger.info("claimed %s item(s): %s", len(taken), ", ".join(f"{i.id} (claim {i.attempts})" for i in taken))
+        return taken
 
     def _wait_for_any(self) -> None:
         with self._lock:
@@ -263,8 +297,8 @@ class Runner:
             try:
                 with write(self.engine) as conn:
                     queue.renew_leases(conn, self.owner, ids, self.settings.lease_seconds)
-            except Exception:  # noqa: BLE001 - a missed beat is retried at the next one
-                pass
+            except Exception as exc:  # noqa: BLE001 - a missed beat is retried at the next one
+                self._handled("renewing leases", exc)
 
     # --- one item ----------------------------------------------------------------------
 
@@ -278,13 +312,18 @@ class Runner:
     def _run_item(self, item: queue.ClaimedItem) -> None:
         try:
             self._generate(item)
-        finally:
+        except Exception as exc:  # noqa: BLE001 - e.g. the release failed too: the lease runs out, a claim retakes it
+            self._handled(f"queue item {item.id}", exc)
+        try:
             queue.close_finished_jobs(self.engine)
+        except Exception as exc:  # noqa: BLE001 - the next item or poll closes the job
+            self._handled("closing finished jobs", exc)
 
     def _generate(self, item: queue.ClaimedItem) -> None:
         with read(self.engine) as conn:
             job = queue.get_job(conn, item.job_id)
         if job.status != "running":
+            logger.info("queue item %s cancelled: job %s is %s", item.id, job.id, job.status)
             with write(self.engine) as conn:
                 queue.cancel_item(conn, item.id, self.owner)
             return
@@ -296,17 +335,22 @@ class Runner:
             self.backoff.succeeded()
         except RateLimited as exc:
             self.backoff.rate_limited(exc.retry_after)
+            logger.info("queue item %s back in the queue: %s", item.id, exc)
             self._release(item, str(exc), counts_as_attempt=False)
         except LeaseLost:
-            pass  # another worker owns the item now and will store its result
+            # Another worker owns the item now and will store its result.
+            logger.warning("queue item %s: lease lost to another worker; its result is theirs", item.id)
         except BrightRunError as exc:
             if getattr(exc, "retryable", False):
+                logger.warning("queue item %s will be retried: %s", item.id, exc)
                 self._release(item, str(exc), counts_as_attempt=True)
             else:
+                logger.warning("queue item %s failed: %s", item.id, exc)
                 self._fail(item, str(exc))
         except Exception as exc:  # noqa: BLE001 - e.g. the database briefly full or gone
             # Retried like a server error (bounded by MAX_CLAIMS); if even the release fails,
             # the lease runs out and another claim picks the item up.
+            self._handled(f"queue item {item.id}", exc)
             self._release(item, f"unexpected error: {exc.__class__.__name__}: {exc}", counts_as_attempt=True)
 
     def _finisher(self, item_id: int):
@@ -329,7 +373,7 @@ class Runner:
                 conv_store.mark_failed(conn, item.conversation_id, error)
                 self._close(conn, item.id, "failed", error)
         except LeaseLost:
-            pass
+            logger.warning("queue item %s: lease lost before it could be marked failed", item.id)
 
 
 def start_background_runner(engine: Engine, settings: Settings | None = None) -> Runner:
