@@ -52,6 +52,10 @@ def read_secrets(path: Path) -> dict:
         raise InputError(f"{path}: not valid TOML: {exc}") from None
 
 
+# Who writes conversations: Claude through the SDK, or the deterministic offline generator.
+PROVIDERS = ("anthropic", "offline")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BRIGHTRUN_", extra="ignore")
 

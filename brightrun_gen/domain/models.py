@@ -67,6 +67,8 @@ DIMENSION_LABELS = {
     "outcome_type": "Outcome type", "tier": "Tier",
 }
 DIMENSIONS = tuple(DIMENSION_LABELS)
+# The dashboard's filter widgets, in order: the dimensions, then status.
+FILTER_LABELS = {**DIMENSION_LABELS, "status": "Status"}
 TIER_LABELS = {1: "1 – emotional arc", 2: "2 – scenario", 3: "3 – edge case"}
 
 
@@ -213,6 +215,10 @@ class Dimensions(Strict):
     arc: Key | None = None
     scenario: Key | None = None
     edge_case: Key | None = None
+
+
+# Every field of a row's dimensions: the columns of `conversations` that `--where` can filter on.
+DIMENSION_FIELDS = tuple(Dimensions.model_fields)
 
 
 class PlannedRow(Strict):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import importlib
 
-from brightrun_gen.config import Settings
+from brightrun_gen.config import PROVIDERS, Settings
 from brightrun_gen.errors import InputError
 from brightrun_gen.llm.base import Provider
 from brightrun_gen.llm.offline import OfflineProvider
 
-PROVIDERS = ("anthropic", "offline")
 ANTHROPIC_MODULE = "brightrun_gen.llm.anthropic_provider"
 
 

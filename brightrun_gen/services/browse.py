@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import pandas as pd
 from sqlalchemy import Engine
 
 from brightrun_gen.domain.models import DIMENSIONS
-from brightrun_gen.store import catalog_repo, conversations as conv_store, listing
-from brightrun_gen.store.conversations import ConversationDetail, ConversationQuery
+from brightrun_gen.store import catalog_repo, conversations as conv_store, listing, logs as log_store, queue
+from brightrun_gen.store.conversations import ConversationDetail, ConversationQuery, ConversationRow
+from brightrun_gen.store.db import read
 
 TABLE_COLUMNS = ["id", "key", "persona", "emotion", "topic", "tier", "status", "quality_score", "model", "updated_at"]
 
@@ -34,9 +37,44 @@ def filter_options(engine: Engine) -> dict[str, list]:
     return options
 
 
-def conversation_detail(engine: Engine, key_or_id: str | int) -> ConversationDetail:
-    return conv_store.get_detail(engine, key_or_id)
+def conversation_detail(engine: Engine, key_or_id: str | int, version: int | None = None) -> ConversationDetail:
+    return conv_store.get_detail(engine, key_or_id, version)
 
 
 def status_counts(engine: Engine) -> dict[str, int]:
     return conv_store.count_by_status(engine)
+
+
+def find_id(engine: Engine, key_or_id: str | int) -> int:
+    """The numeric id of a conversation given by id or key (NotFound names what was asked)."""
+    with read(engine) as conn:
+        return conv_store.find_id(conn, key_or_id)
+
+
+def list_conversations(engine: Engine, *, where: dict | None = None, statuses: Sequence[str] = (),
+                       persona_text: str = "") -> list[ConversationRow]:
+    """Conversations matching every dimension filter (any of its values), in id order."""
+    query = ConversationQuery(where=where or {}, statuses=tuple(statuses), persona_text=persona_text)
+    return conv_store.list_conversations(engine, query)
+
+
+def conversation_json(engine: Engine, key_or_id: str | int) -> dict:
+    """One conversation as `brightrun show --json` prints it."""
+    detail = conv_store.get_detail(engine, key_or_id)
+    return {
+        **detail.row.as_dict(),
+        "turns": [{"role": t.role, "content": t.content} for t in detail.turns],
+        "quality": detail.quality,
+        "metadata": conv_store.unflatten(detail.metadata),
+        "versions": detail.versions,
+    }
+
+
+def attempts(engine: Engine, key_or_id: str | int | None = None, *, limit: int = 500) -> list[log_store.LogEntry]:
+    """Generation attempts, newest first, of one conversation or of all."""
+    cid = find_id(engine, key_or_id) if key_or_id is not None else None
+    return log_store.list_logs(engine, cid, limit=limit)
+
+
+def jobs(engine: Engine, *, active_only: bool = False, limit: int = 20) -> list[queue.Job]:
+    return queue.list_jobs(engine, active_only=active_only, limit=limit)

@@ -15,17 +15,15 @@ from sqlalchemy import Engine
 from brightrun_gen.config import Settings
 from brightrun_gen.domain.markdown import escape_markdown
 from brightrun_gen.domain.models import (
-    BUSY, DIMENSION_LABELS, DIMENSIONS, GENERATABLE, KEPT, STATUS_COLORS, STATUS_LABELS, TIER_LABELS,
+    BUSY, DIMENSIONS, FILTER_LABELS, GENERATABLE, KEPT, STATUS_COLORS, STATUS_LABELS, TIER_LABELS,
 )
 from brightrun_gen.errors import InputError
-from brightrun_gen.services import browse, estimate as estimating, runner
+from brightrun_gen.services import browse, runner
 from brightrun_gen.services.estimate import duration_text
 from brightrun_gen.services.progress import Progress
 from brightrun_gen.store import catalog_repo, queue
 from brightrun_gen.store.conversations import ConversationQuery
 
-# Filter widgets in order: the dimensions, then status.
-FILTER_LABELS = {**DIMENSION_LABELS, "status": "Status"}
 GRID_COLUMNS = ["id", "key", "persona", "emotion", "topic", "tier", "status", "quality_score", "model", "updated_at",
                 "status_key"]
 
@@ -37,6 +35,11 @@ class FilterChoices:
 
     def label(self, dimension: str, value) -> str:
         return self.labels.get(dimension, {}).get(value, str(value))
+
+    def badges(self, filters: dict[str, Sequence]) -> list["Badge"]:
+        """One removable badge per chosen value: 'Persona: Marcus Thompson ✕'."""
+        return [Badge(k, v, f"{FILTER_LABELS.get(k, k)}: {self.label(k, v)} ✕")
+                for k, values in active_filters(filters).items() for v in values]
 
 
 @dataclass(frozen=True)
@@ -115,12 +118,6 @@ def build_query(filters: dict[str, Sequence]) -> ConversationQuery:
 
 def active_filters(filters: dict[str, Sequence]) -> dict[str, list]:
     return {k: list(v) for k, v in filters.items() if v}
-
-
-def badges(filters: dict[str, Sequence], choices: FilterChoices) -> list[Badge]:
-    """One removable badge per chosen value: 'Persona: Marcus Thompson ✕'."""
-    return [Badge(k, v, f"{FILTER_LABELS.get(k, k)}: {choices.label(k, v)} ✕")
-            for k, values in active_filters(filters).items() for v in values]
 
 
 def load_dashboard(engine: Engine, filters: dict[str, Sequence]) -> DashboardData:
@@ -218,20 +215,15 @@ def plan_all(data: DashboardData, filters: dict[str, Sequence]) -> GenerationPla
                           where=where)
 
 
-def estimate_plan(engine: Engine, plan: GenerationPlan, *, use_batch: bool = False,
-                  settings: Settings | None = None) -> estimating.Estimate:
-    """Cost and time before anything is sent, from the price table and earlier attempts."""
-    return estimating.estimate(engine, list(plan.ids), settings=settings, batch=use_batch)
-
-
-def start(engine: Engine, plan: GenerationPlan, use_batch: bool = False) -> str:
+def start(engine: Engine, plan: GenerationPlan, use_batch: bool = False, *, settings: Settings | None = None) -> str:
     """Queue the plan; returns the sentence the page shows (BrightRunError on failure)."""
     if not plan.count:
         raise InputError("nothing to generate: no row of this selection can be generated")
     if plan.kind in ("single", "selected"):
-        result = runner.enqueue(engine, kind=plan.kind, conversation_ids=plan.ids, use_batch=use_batch)
+        result = runner.enqueue(engine, kind=plan.kind, conversation_ids=plan.ids, use_batch=use_batch,
+                                settings=settings)
     else:
-        result = runner.enqueue(engine, kind=plan.kind, where=plan.where, use_batch=use_batch)
+        result = runner.enqueue(engine, kind=plan.kind, where=plan.where, use_batch=use_batch, settings=settings)
     already = f"; {result.skipped} were already queued" if result.skipped else ""
     return f"Queued {result.enqueued} conversation(s) for generation (job {result.job_id}){already}."
 

@@ -9,7 +9,7 @@ from typing import Sequence
 
 from sqlalchemy import Connection, Engine
 
-from brightrun_gen.config import get_settings
+from brightrun_gen.config import Settings, get_settings
 from brightrun_gen.domain.models import WRITTEN
 from brightrun_gen.errors import InputError
 from brightrun_gen.services.browse import persona_labels
@@ -42,10 +42,10 @@ def decision_for(action: str) -> str:
 
 
 def review(engine: Engine, conversation_id: int | str, action: str, reviewer: str | None = None,
-           notes: str | None = None) -> ConversationRow:
+           notes: str | None = None, *, settings: Settings | None = None) -> ConversationRow:
     """Record a decision: status, reviewer notes and the audit event change together or not at all."""
     status = decision_for(action)
-    reviewer = _reviewer(reviewer)
+    reviewer = _reviewer(reviewer, settings or get_settings())
     notes = (notes or "").strip() or None
     with write(engine) as conn:
         cid = conv_store.find_id(conn, conversation_id)
@@ -68,8 +68,8 @@ def _is_repeat(conn: Connection, cid: int, version: int, status: str, reviewer: 
         version, status, reviewer, notes)
 
 
-def _reviewer(name: str | None) -> str:
-    name = (name or "").strip() or get_settings().reviewer
+def _reviewer(name: str | None, settings: Settings) -> str:
+    name = (name or "").strip() or settings.reviewer
     if len(name) > REVIEWER_MAX:
         raise InputError(f"reviewer name is {len(name)} characters long; use at most {REVIEWER_MAX}")
     return name

@@ -10,7 +10,7 @@ from typing import Any, Iterable, Iterator, Sequence
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 
 from brightrun_gen.domain.models import Dimensions, Turn
-from brightrun_gen.errors import NotFound
+from brightrun_gen.errors import InputError, NotFound
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import read
 
@@ -109,7 +109,7 @@ def _conditions(query: ConversationQuery) -> list:
         if name not in DIMENSION_COLUMNS:
             raise NotFound(f"unknown dimension {name!r}; use one of {', '.join(DIMENSION_COLUMNS)}")
         if values:
-            conds.append(c[name].in_([int(v) if name == "tier" else v for v in values]))
+            conds.append(c[name].in_([_tier(v) if name == "tier" else v for v in values]))
     if query.statuses:
         conds.append(c.status.in_(list(query.statuses)))
     if query.ids:
@@ -121,6 +121,12 @@ def _conditions(query: ConversationQuery) -> list:
         )
         conds.append(or_(func.lower(c.persona).like(pattern), c.persona.in_(persona_names)))
     return conds
+
+
+def _tier(value: Any) -> int:
+    if not str(value).strip().isdigit():
+        raise InputError(f"tier {value!r} is not a number; use 1, 2 or 3")
+    return int(value)
 
 
 def list_conversations(engine: Engine, query: ConversationQuery | None = None) -> list[ConversationRow]:

@@ -83,3 +83,13 @@ def average_duration(engine: Engine, model: str) -> float | None:
     with read(engine) as conn:
         value = conn.scalar(select(func.avg(g.duration_ms)).where(g.model == model, g.outcome == "ok"))
     return float(value) / 1000 if value else None
+
+
+def job_attempts(engine: Engine, job_id: int, conversation_id: int) -> tuple[int, str | None]:
+    """How many attempts a job made for one conversation, and the model of the latest."""
+    g, q = t.generation_logs.c, t.generation_queue.c
+    stmt = (select(g.model).join(t.generation_queue, q.id == g.queue_item_id)
+            .where(q.job_id == job_id, g.conversation_id == conversation_id).order_by(g.id.desc()))
+    with read(engine) as conn:
+        models = list(conn.scalars(stmt))
+    return len(models), (models[0] if models else None)

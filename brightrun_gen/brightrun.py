@@ -1,0 +1,285 @@
+"""`BrightRun`: the one door into the app for pages, the CLI and tests.
+
+One object holds the engine, the settings and the provider factory; its methods are grouped by
+noun (catalog, conversations, jobs, reviews, exports, activity). Each method is a thin call into a
+service, so the rules live in services/ and domain/, and every caller reaches them the same way:
+
+    app = BrightRun()                      # settings from the environment / secrets.toml
+    app.initialize()                       # schema, catalog, templates, plan, our seeds
+    job = app.jobs.enqueue(kind="all")     # the UI's path; the runner does the rest
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from brightrun_gen.config import Settings, get_settings
+from brightrun_gen.llm.base import Provider
+from brightrun_gen.llm.factory import make_provider
+from brightrun_gen.services import (
+    browse, dashboard, estimate as estimating, exporting, foreground, importing, insights, progress, review,
+    runner as runner_service, setup,
+)
+
+logger = logging.getLogger(__name__)
+
+ProviderFactory = Callable[[str, str], Provider]
+
+
+class BrightRun:
+    """The app on one database: settings, engine and providers, with methods by noun."""
+
+    def __init__(self, settings: Settings | None = None, *, database_url: str | None = None,
+                 provider_factory: ProviderFactory | None = None):
+        self.settings = settings or get_settings()
+        self.engine = setup.open_engine(database_url or self.settings.database_url, self.settings)
+        self.provider_factory = provider_factory or (lambda name, model: make_provider(self.settings, name, model))
+        self.catalog = Catalog(self)
+        self.conversations = Conversations(self)
+        self.jobs = Jobs(self)
+        self.reviews = Reviews(self)
+        self.exports = Exports(self)
+        self.activity = Activity(self)
+
+    @property
+    def database(self) -> str:
+        """Which database is in use, without its password (safe to show)."""
+        return setup.database_label(self.engine)
+
+    @property
+    def cache_key(self) -> str:
+        """Tells two stores apart in a cache shared by sessions (may hold a password: never show it)."""
+        return str(self.engine.url)
+
+    def initialize(self) -> setup.InitReport:
+        """Create or migrate the schema, load catalog and templates, build the plan, import our seeds."""
+        return setup.initialize(self.engine, self.settings)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> "BrightRun":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class _Noun:
+    def __init__(self, app: BrightRun):
+        self.app = app
+
+    @property
+    def engine(self):
+        return self.app.engine
+
+
+class Catalog(_Noun):
+    """Personas, emotions, arcs, scenarios, edge cases, topics, templates and seeds: read-only."""
+
+    SECTIONS = insights.CATALOG_SECTIONS
+
+    def table(self, section: str, search: str = ""):
+        return insights.catalog_table(self.engine, section, search)
+
+    def entries(self, section: str) -> list[dict]:
+        return insights.catalog_entries(self.engine, section)
+
+    def entry(self, section: str, key: str) -> dict:
+        return insights.catalog_entry(self.engine, section, key)
+
+    def templates(self, search: str = ""):
+        return insights.template_table(self.engine, search)
+
+    def seeds(self, search: str = ""):
+        return insights.seed_table(self.engine, search)
+
+    def persona_labels(self) -> dict[str, str]:
+        return browse.persona_labels(self.engine)
+
+
+class Conversations(_Noun):
+    """Planned, generated and seed conversations: find, list, show, filter, import."""
+
+    def find_id(self, key_or_id: str | int) -> int:
+        return browse.find_id(self.engine, key_or_id)
+
+    def list(self, *, where: dict | None = None, statuses: Sequence[str] = (), persona_text: str = ""):
+        return browse.list_conversations(self.engine, where=where, statuses=statuses, persona_text=persona_text)
+
+    def detail(self, key_or_id: str | int, version: int | None = None):
+        return browse.conversation_detail(self.engine, key_or_id, version)
+
+    def as_json(self, key_or_id: str | int) -> dict:
+        return browse.conversation_json(self.engine, key_or_id)
+
+    def with_annotations(self, key_or_id: str | int):
+        return insights.conversation_with_annotations(self.engine, key_or_id)
+
+    def status_counts(self) -> dict[str, int]:
+        return browse.status_counts(self.engine)
+
+    def filter_options(self) -> dict[str, list]:
+        return browse.filter_options(self.engine)
+
+    def filter_choices(self) -> dashboard.FilterChoices:
+        return dashboard.filter_choices(self.engine)
+
+    def dashboard(self, filters: dict) -> dashboard.DashboardData:
+        return dashboard.load_dashboard(self.engine, filters)
+
+    def preview(self, key: str, *, job_running: bool = False) -> dashboard.Preview:
+        return dashboard.preview(self.engine, key, job_running=job_running)
+
+    def import_files(self, paths: Iterable[str | Path]) -> list[importing.ImportResult]:
+        return importing.import_paths(self.engine, paths)
+
+
+class Jobs(_Noun):
+    """Generation: plan a job, estimate it, queue it, run it, follow it, stop it."""
+
+    def enqueue(self, *, kind: str, ids: Sequence[int] = (), where: dict | None = None, provider: str | None = None,
+                model: str | None = None, concurrency: int | None = None,
+                use_batch: bool = False) -> runner_service.EnqueueResult:
+        return runner_service.enqueue(self.engine, kind=kind, conversation_ids=ids, where=where,
+                                      settings=self.app.settings, provider=provider, model=model,
+                                      concurrency=concurrency, use_batch=use_batch)
+
+    def ids_for_filter(self, where: dict) -> list[int]:
+        return runner_service.ids_for_filter(self.engine, where)
+
+    def start(self, plan: dashboard.GenerationPlan, use_batch: bool = False) -> str:
+        """Queue a plan made by plan_one / plan_selected / plan_all; returns the sentence to show."""
+        return dashboard.start(self.engine, plan, use_batch, settings=self.app.settings)
+
+    plan_one = staticmethod(dashboard.plan_one)
+    plan_selected = staticmethod(dashboard.plan_selected)
+    plan_all = staticmethod(dashboard.plan_all)
+
+    def estimate(self, ids: Sequence[int], *, provider: str | None = None, model: str | None = None,
+                 use_batch: bool = False) -> estimating.Estimate:
+        return estimating.estimate(self.engine, ids, settings=self.app.settings, provider=provider, model=model,
+                                   batch=use_batch)
+
+    def run(self, job_ids: Sequence[int], *, concurrency: int | None = None,
+            on_progress: Callable[[progress.Progress], None] | None = None) -> list[progress.Progress]:
+        """Run queued jobs to their end in this thread (the CLI's foreground)."""
+        return foreground.run_to_end(self.engine, self.app.settings, job_ids, concurrency=concurrency,
+                                     on_progress=on_progress, provider_factory=self.app.provider_factory)
+
+    def generate_now(self, key_or_id: str | int, *, provider: str | None = None, model: str | None = None,
+                     on_progress: Callable[[progress.Progress], None] | None = None) -> foreground.SingleResult:
+        """One conversation now, as a job of one run in the foreground: the UI's path, not a shortcut."""
+        cid = browse.find_id(self.engine, key_or_id)
+        job = self.enqueue(kind="single", ids=[cid], provider=provider, model=model)
+        [done] = self.run([job.job_id], on_progress=on_progress)
+        return foreground.single_result(self.engine, cid, done)
+
+    def runner(self, *, concurrency: int | None = None, owner: str | None = None) -> runner_service.Runner:
+        return runner_service.Runner(self.engine, self.app.settings, concurrency=concurrency, owner=owner,
+                                     provider_factory=self.app.provider_factory)
+
+    def start_background_runner(self) -> runner_service.Runner:
+        """The runner of a server process or `brightrun worker`: a thread that picks up every job."""
+        return self.runner().start_background()
+
+    def release_dead_owners(self) -> int:
+        return runner_service.release_dead_owners(self.engine)
+
+    def stop(self, job_id: int) -> str:
+        return dashboard.stop_job(self.engine, job_id)
+
+    def stop_all(self) -> str:
+        return dashboard.stop_all(self.engine)
+
+    def retry_failed(self, job_id: int) -> str:
+        return dashboard.retry(self.engine, job_id)
+
+    def list(self, *, active_only: bool = False, limit: int = 20):
+        return browse.jobs(self.engine, active_only=active_only, limit=limit)
+
+    def active_ids(self) -> tuple[int, ...]:
+        return dashboard.active_job_ids(self.engine)
+
+    def progress(self, job_id: int) -> progress.Progress:
+        return progress.job_progress(self.engine, job_id)
+
+    def active_progress(self) -> list[progress.Progress]:
+        return progress.active_progress(self.engine)
+
+    def latest_progress(self) -> progress.Progress | None:
+        return progress.latest_progress(self.engine)
+
+    progress_view = staticmethod(dashboard.progress_view)
+
+    def attempts(self, key_or_id: str | int | None = None, *, limit: int = 500):
+        """The generation log: every attempt, newest first (of one conversation, or of all)."""
+        return browse.attempts(self.engine, key_or_id, limit=limit)
+
+
+class Reviews(_Noun):
+    """Decisions on written conversations, their audit trail and the review queue."""
+
+    def decide(self, key_or_id: str | int, action: str, *, reviewer: str | None = None, notes: str | None = None):
+        return review.review(self.engine, key_or_id, action, reviewer, notes, settings=self.app.settings)
+
+    def history(self, key_or_id: str | int) -> list[dict]:
+        return review.history(self.engine, key_or_id)
+
+    def load(self, key_or_id: str | int) -> review.ReviewView:
+        return review.load(self.engine, key_or_id)
+
+    def next_unreviewed(self, after_id: int | None = None) -> int | None:
+        return review.next_unreviewed(self.engine, after_id)
+
+    def unreviewed_count(self) -> int:
+        return review.unreviewed_count(self.engine)
+
+    def options(self, statuses: Sequence[str] = (), persona_text: str = "") -> dict[int, str]:
+        return review.review_options(self.engine, statuses, persona_text)
+
+    neighbours = staticmethod(review.neighbours)
+
+
+class Exports(_Noun):
+    """Training files: what a request selects, its first records, the file itself."""
+
+    request = staticmethod(exporting.ExportRequest)
+
+    def count(self, request: exporting.ExportRequest) -> int:
+        return exporting.count(self.engine, request)
+
+    def preview(self, request: exporting.ExportRequest, n: int = 5) -> list[dict]:
+        return exporting.preview(self.engine, request, n)
+
+    def write(self, request: exporting.ExportRequest) -> exporting.ExportResult:
+        return exporting.export(self.engine, request)
+
+    def download(self, request: exporting.ExportRequest) -> tuple[str, bytes, int]:
+        """(file name, bytes, conversations) for a browser download."""
+        return exporting.export_download(self.engine, request)
+
+
+class Activity(_Noun):
+    """How far the plan is, how good the conversations are, what generation costs."""
+
+    COVERAGE_COLUMNS = insights.COVERAGE_COLUMNS
+    COVERAGE_MEASURES = insights.COVERAGE_MEASURES
+    OUTCOMES = insights.OUTCOMES
+
+    def funnel(self):
+        return insights.funnel(self.engine)
+
+    def coverage(self, columns: str = "storyline", measure: str = "count"):
+        return insights.coverage(self.engine, columns, measure)
+
+    def quality_distribution(self):
+        return insights.quality_distribution(self.engine)
+
+    def usage_per_day(self):
+        return insights.usage_per_day(self.engine)
+
+    def attempt_log(self, outcomes: Sequence[str] = (), key_text: str = "", limit: int = 500):
+        return insights.attempt_log(self.engine, outcomes, key_text, limit)
