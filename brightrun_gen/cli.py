@@ -7,27 +7,23 @@ import sys
 from typing import Sequence
 
 from brightrun_gen import cli_export, cli_generate
+from brightrun_gen.cli_common import LOG_LEVELS, app_for, configure_logging, parse_where, print_json
 from brightrun_gen.config import get_settings
 from brightrun_gen.domain.models import STATUSES
-from brightrun_gen.cli_common import engine_for, parse_where, print_json
 from brightrun_gen.errors import BrightRunError, InputError
-from brightrun_gen.services.importing import import_paths
-from brightrun_gen.services.setup import initialize
-from brightrun_gen.store import conversations as conv_store
-from brightrun_gen.store.db import describe
 
 
 def cmd_init(args) -> int:
-    engine = engine_for(args)
-    report = initialize(engine)
-    print(f"database: {describe(engine)}")
+    app = app_for(args)
+    report = app.initialize()
+    print(f"database: {app.database}")
     for line in report.lines():
         print(line)
     return 1 if any(r.outcome == "failed" for r in report.seeds) else 0
 
 
 def cmd_import(args) -> int:
-    results = import_paths(engine_for(args), args.paths)
+    results = app_for(args).conversations.import_files(args.paths)
     for result in results:
         print(result.line())
     imported = [r for r in results if r.outcome == "imported"]
@@ -42,8 +38,7 @@ def cmd_list(args) -> int:
     where = parse_where(args.where)
     if args.tier:
         where["tier"] = [str(args.tier)]
-    query = conv_store.ConversationQuery(where=where, statuses=args.status or (), persona_text=args.persona or "")
-    rows = conv_store.list_conversations(engine_for(args), query)
+    rows = app_for(args).conversations.list(where=where, statuses=args.status or (), persona_text=args.persona or "")
     if args.json:
         print_json([r.as_dict() for r in rows])
         return 0
@@ -57,17 +52,12 @@ def cmd_list(args) -> int:
 
 
 def cmd_show(args) -> int:
-    detail = conv_store.get_detail(engine_for(args), args.id)
-    row = detail.row
+    app = app_for(args)
     if args.json:
-        print_json({
-            **row.as_dict(),
-            "turns": [{"role": t.role, "content": t.content} for t in detail.turns],
-            "quality": detail.quality,
-            "metadata": conv_store.unflatten(detail.metadata),
-            "versions": detail.versions,
-        })
+        print_json(app.conversations.as_json(args.id))
         return 0
+    detail = app.conversations.detail(args.id)
+    row = detail.row
     print(f"#{row.id} {row.key}  tier {row.dimensions.tier}  {row.status}  model: {row.model or '-'}  "
           f"score: {row.quality_score if row.quality_score is not None else '-'}")
     for name, value in row.dimensions.model_dump().items():
@@ -84,9 +74,14 @@ def cmd_show(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="brightrun", description="Plan, generate, review and export training conversations.")
     parser.add_argument("--db", help="SQLAlchemy database URL (default: BRIGHTRUN_DATABASE_URL or data/brightrun.db)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more: -v for INFO, -vv for DEBUG")
+    parser.add_argument("--log-level", choices=LOG_LEVELS, type=str.upper, help="log level (default WARNING)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common.add_argument("--log-level", choices=LOG_LEVELS, type=str.upper, default=argparse.SUPPRESS,
+                        help=argparse.SUPPRESS)
 
     p = sub.add_parser("init", parents=[common], help="create or migrate the schema, load catalog, plan and seeds")
     p.set_defaults(func=cmd_init)
@@ -116,6 +111,7 @@ COMMAND_GROUPS: list = [cli_generate, cli_export]
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    configure_logging(args)
     try:
         if getattr(args, "db", None) is None:
             args.db = get_settings().database_url

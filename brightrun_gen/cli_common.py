@@ -1,18 +1,33 @@
-"""What every command group shares: the store from --db, --where parsing, JSON output."""
+"""What every command group shares: the app from --db, --where parsing, JSON output, logging."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import sys
 from typing import Sequence
 
+from brightrun_gen.brightrun import BrightRun
+from brightrun_gen.config import get_settings
+from brightrun_gen.domain.models import DIMENSION_FIELDS
 from brightrun_gen.errors import InputError
-from brightrun_gen.services.setup import open_engine
-from brightrun_gen.store import conversations as conv_store
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
-def engine_for(args: argparse.Namespace):
-    return open_engine(args.db)
+def app_for(args: argparse.Namespace) -> BrightRun:
+    """The app on --db (or the configured database), schema up to date; built once per command."""
+    if getattr(args, "_app", None) is None:
+        args._app = BrightRun(get_settings(), database_url=args.db)
+    return args._app
+
+
+def configure_logging(args: argparse.Namespace) -> None:
+    """Log lines go to stderr: WARNING by default, -v for INFO, -vv (or --log-level DEBUG) for DEBUG."""
+    level = args.log_level or ("DEBUG" if args.verbose >= 2 else "INFO" if args.verbose == 1 else "WARNING")
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
 
 
 def print_json(value) -> None:
@@ -26,7 +41,7 @@ def parse_where(pairs: Sequence[str]) -> dict[str, list[str]]:
         key, sep, value = pair.partition("=")
         if not sep or not key or not value:
             raise InputError(f"--where {pair!r}: expected KEY=VALUE, e.g. --where persona=marcus_thompson")
-        if key not in conv_store.DIMENSION_COLUMNS:
-            raise InputError(f"--where {pair!r}: unknown key {key!r}; use one of {', '.join(conv_store.DIMENSION_COLUMNS)}")
+        if key not in DIMENSION_FIELDS:
+            raise InputError(f"--where {pair!r}: unknown key {key!r}; use one of {', '.join(DIMENSION_FIELDS)}")
         where.setdefault(key, []).extend(v.strip() for v in value.split(","))
     return where

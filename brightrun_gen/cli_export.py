@@ -1,13 +1,12 @@
-"""`brightrun export`: the command line door to services.exporting."""
+"""`brightrun export`: the command line door to the app's exports."""
 
 from __future__ import annotations
 
 import argparse
 
-from brightrun_gen.cli_common import engine_for, parse_where, print_json
+from brightrun_gen.cli_common import app_for, parse_where, print_json
 from brightrun_gen.domain.exportformats import FORMATS
 from brightrun_gen.domain.models import STATUSES
-from brightrun_gen.services.exporting import ExportRequest, ExportResult, export
 
 ANY_STATUS = "any"
 
@@ -32,14 +31,14 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_export)
 
 
-def request_from_args(args: argparse.Namespace) -> ExportRequest:
+def request_from_args(app, args: argparse.Namespace):
     where = parse_where(args.where)
     if args.tier:
         where["tier"] = [str(args.tier)]
     statuses = args.status
     if statuses and ANY_STATUS in statuses:
         statuses = []
-    return ExportRequest(
+    return app.exports.request(
         format=args.format, output=args.output, statuses=statuses, where=where, ids=args.ids or (),
         include_offline=args.include_offline, include_system=not args.no_system,
         split=args.split, seed=args.seed,
@@ -47,7 +46,8 @@ def request_from_args(args: argparse.Namespace) -> ExportRequest:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    result = export(engine_for(args), request_from_args(args))
+    app = app_for(args)
+    result = app.exports.write(request_from_args(app, args))
     if args.json:
         print_json(_as_json(result))
         return 0
@@ -56,7 +56,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def report_lines(result: ExportResult) -> list[str]:
+def report_lines(result) -> list[str]:
     lines = [f"exported {result.conversations} conversation(s), {result.turns} turns, as {result.format}"]
     for f in result.files:
         label = f" ({f.split})" if f.split else ""
@@ -69,7 +69,7 @@ def report_lines(result: ExportResult) -> list[str]:
     return lines
 
 
-def _as_json(result: ExportResult) -> dict:
+def _as_json(result) -> dict:
     return {
         "format": result.format,
         "conversations": result.conversations,

@@ -6,22 +6,14 @@ import argparse
 import sys
 import time
 
-from brightrun_gen.cli_common import engine_for, parse_where
-from brightrun_gen.config import get_settings
+from brightrun_gen.cli_common import app_for, parse_where
+from brightrun_gen.config import PROVIDERS
 from brightrun_gen.errors import InputError
-from brightrun_gen.llm.factory import PROVIDERS
-from brightrun_gen.services import progress as progress_service, runner as runner_service
-from brightrun_gen.services.estimate import estimate
-from brightrun_gen.services.generation import generate_one
-from brightrun_gen.store import conversations as conv_store, logs as log_store, queue
-from brightrun_gen.store.db import read
-
-BATCH_POLL_SECONDS = 10.0
 
 
 def register(sub, common) -> None:
     p = sub.add_parser("generate", parents=[common], help="generate one row, some rows or all of them")
-    p.add_argument("id", nargs="?", help="one conversation id or key (runs directly, no queue)")
+    p.add_argument("id", nargs="?", help="one conversation id or key (a job of one, run here)")
     _selection_args(p)
     p.add_argument("--concurrency", type=int, help="conversations at once (default: setting, 4)")
     p.add_argument("--batch", action="store_true", help="use the Message Batches API (half price, slower)")
@@ -60,38 +52,34 @@ def _selection_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--where", action="append", metavar="KEY=VALUE", help="rows matching a dimension (repeatable)")
 
 
-def _selection(args, engine) -> tuple[str, list[int], dict]:
+def _selection(args, app) -> tuple[str, list[int], dict]:
     chosen = [bool(args.all), bool(args.ids), bool(args.where)]
     if sum(chosen) != 1:
         raise InputError("choose exactly one of ID, --all, --ids ID... or --where KEY=VALUE")
     if args.ids:
-        with read(engine) as conn:
-            return "selected", [conv_store.find_id(conn, i) for i in args.ids], {}
+        return "selected", [app.conversations.find_id(i) for i in args.ids], {}
     where = parse_where(args.where) if args.where else {}
     return ("filter" if where else "all"), [], where
 
 
 def cmd_generate(args) -> int:
-    engine = engine_for(args)
-    settings = get_settings()
+    app = app_for(args)
     if args.id:
         if args.all or args.ids or args.where:
             raise InputError("give either one ID or a selection (--all, --ids, --where), not both")
-        return _generate_single(engine, args, settings)
-    kind, ids, where = _selection(args, engine)
-    result = runner_service.enqueue(engine, kind=kind, conversation_ids=ids, where=where, settings=settings,
-                                    provider=args.provider, model=args.model, concurrency=args.concurrency,
-                                    use_batch=args.batch)
+        return _generate_single(app, args)
+    kind, ids, where = _selection(args, app)
+    result = app.jobs.enqueue(kind=kind, ids=ids, where=where, provider=args.provider, model=args.model,
+                              concurrency=args.concurrency, use_batch=args.batch)
     print(f"job {result.job_id}: {result.enqueued} queued" + (f", {result.skipped} already queued" if result.skipped else ""))
-    return _run_jobs(engine, [result.job_id], args.concurrency)
+    return _run_jobs(app, [result.job_id], args.concurrency)
 
 
-def _generate_single(engine, args, settings) -> int:
-    from brightrun_gen.llm.factory import make_provider
-
-    with read(engine) as conn:
-        cid = conv_store.find_id(conn, args.id)
-    result = generate_one(engine, cid, settings=settings, provider=make_provider(settings, args.provider, args.model))
+def _generate_single(app, args) -> int:
+    """A job of one, run here: the same queue, runner and retries as the UI's Generate button."""
+    bar = ProgressBar()
+    result = app.jobs.generate_now(args.id, provider=args.provider, model=args.model, on_progress=bar.draw)
+    bar.finish()
     if result.status == "failed":
         print(f"{result.key}: failed after {result.attempts} attempt(s): {result.error}", file=sys.stderr)
         return 1
@@ -100,19 +88,10 @@ def _generate_single(engine, args, settings) -> int:
     return 0
 
 
-def _run_jobs(engine, job_ids: list[int], concurrency: int | None) -> int:
-    runner = runner_service.Runner(engine, concurrency=concurrency)
-    runner_service.release_dead_owners(engine)
+def _run_jobs(app, job_ids: list[int], concurrency: int | None) -> int:
+    bar = ProgressBar()
     failed = 0
-    for job_id in job_ids:
-        bar = ProgressBar(engine, job_id)
-        while True:
-            runner.run_until_idle(job_id, on_progress=bar.draw)
-            snap = bar.draw()
-            if not snap.active:
-                break
-            # Items still leased by another worker, or a batch in flight: look again shortly.
-            time.sleep(BATCH_POLL_SECONDS if snap.use_batch else 1.0)
+    for snap in app.jobs.run(job_ids, concurrency=concurrency, on_progress=bar.draw):
         bar.finish()
         print(snap.summary())
         for error in snap.errors:
@@ -124,13 +103,12 @@ def _run_jobs(engine, job_ids: list[int], concurrency: int | None) -> int:
 class ProgressBar:
     """One line on stderr, redrawn in place: bar, counts, cost, ETA, current item."""
 
-    def __init__(self, engine, job_id: int, width: int = 30):
-        self.engine, self.job_id, self.width = engine, job_id, width
+    def __init__(self, width: int = 30):
+        self.width = width
         self.tty = sys.stderr.isatty()
         self._last = ""
 
-    def draw(self):
-        snap = progress_service.job_progress(self.engine, self.job_id)
+    def draw(self, snap) -> None:
         filled = int(self.width * snap.fraction)
         eta = f" ETA {_duration(snap.eta_seconds)}" if snap.eta_seconds is not None and snap.active else ""
         current = f"  {snap.current[0]}" if snap.current else ""
@@ -140,11 +118,11 @@ class ProgressBar:
             sys.stderr.write(("\r\033[K" + line) if self.tty else line + "\n")
             sys.stderr.flush()
             self._last = line
-        return snap
 
     def finish(self) -> None:
-        if self.tty:
+        if self.tty and self._last:
             sys.stderr.write("\n")
+        self._last = ""
 
 
 def _duration(seconds: float | None) -> str:
@@ -155,21 +133,16 @@ def _duration(seconds: float | None) -> str:
 
 
 def cmd_estimate(args) -> int:
-    engine = engine_for(args)
-    kind, ids, where = _selection(args, engine)
+    app = app_for(args)
+    kind, ids, where = _selection(args, app)
     if kind != "selected":
-        ids = runner_service.ids_for_filter(engine, where)
-    print(estimate(engine, ids, provider=args.provider, model=args.model, batch=args.batch).line())
+        ids = app.jobs.ids_for_filter(where)
+    print(app.jobs.estimate(ids, provider=args.provider, model=args.model, use_batch=args.batch).line())
     return 0
 
 
 def cmd_logs(args) -> int:
-    engine = engine_for(args)
-    cid = None
-    if args.id:
-        with read(engine) as conn:
-            cid = conv_store.find_id(conn, args.id)
-    for e in log_store.list_logs(engine, cid, limit=args.limit):
+    for e in app_for(args).jobs.attempts(args.id, limit=args.limit):
         detail = e.error or ""
         print(f"{e.created_at:%Y-%m-%d %H:%M:%S} {e.conversation_key:12s} attempt {e.attempt} {e.outcome:7s} "
               f"{e.model} {e.template_name} stop={e.stop_reason} in={e.input_tokens} out={e.output_tokens} "
@@ -178,12 +151,12 @@ def cmd_logs(args) -> int:
 
 
 def cmd_status(args) -> int:
-    engine = engine_for(args)
-    jobs = [args.job] if args.job else [j.id for j in queue.list_jobs(engine, limit=10)]
+    app = app_for(args)
+    jobs = [args.job] if args.job else [j.id for j in app.jobs.list(limit=10)]
     if not jobs:
         print("no generation jobs yet")
     for job_id in jobs:
-        snap = progress_service.job_progress(engine, job_id)
+        snap = app.jobs.progress(job_id)
         eta = f", ETA {_duration(snap.eta_seconds)}" if snap.active and snap.eta_seconds is not None else ""
         print(snap.summary() + eta)
         for label in snap.current:
@@ -192,29 +165,28 @@ def cmd_status(args) -> int:
 
 
 def cmd_stop(args) -> int:
-    cancelled = runner_service.stop(engine_for(args), args.job)
-    print(f"job {args.job} stopping: {cancelled} pending item(s) cancelled; running items finish")
+    print(app_for(args).jobs.stop(args.job))
     return 0
 
 
 def cmd_resume(args) -> int:
-    engine = engine_for(args)
-    jobs = [args.job] if args.job else [j.id for j in reversed(queue.list_jobs(engine, active_only=True, limit=100))]
+    app = app_for(args)
+    jobs = [args.job] if args.job else [j.id for j in reversed(app.jobs.list(active_only=True, limit=100))]
     if not jobs:
         print("nothing to resume: no unfinished jobs")
         return 0
-    released = runner_service.release_dead_owners(engine)
+    released = app.jobs.release_dead_owners()
     if released:
         print(f"reclaimed {released} item(s) from workers that are gone")
-    return _run_jobs(engine, jobs, args.concurrency)
+    return _run_jobs(app, jobs, args.concurrency)
 
 
 def cmd_worker(args) -> int:
-    engine = engine_for(args)
-    runner = runner_service.Runner(engine, concurrency=args.concurrency)
+    app = app_for(args)
+    runner = app.jobs.runner(concurrency=args.concurrency)
     print(f"worker {runner.owner} started", file=sys.stderr)
     if args.once:
-        runner_service.release_dead_owners(engine)
+        app.jobs.release_dead_owners()
         runner.run_until_idle()
         return 0
     runner.start_background()
