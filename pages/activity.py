@@ -4,14 +4,13 @@ import plotly.express as px
 import streamlit as st
 
 from brightrun_gen.errors import BrightRunError
-from brightrun_gen.services import insights
-from brightrun_gen.domain.markdown import escape_markdown
-from pages.common import engine, sidebar
+from pages.common import app, show_error, sidebar
 
 sidebar()
 st.title("Activity")
 
-funnel = insights.funnel(engine())
+activity = app().activity
+funnel = activity.funnel()
 for column, (stage, count) in zip(st.columns(len(funnel)), funnel.itertuples(index=False)):
     column.metric(stage, count)
 
@@ -28,13 +27,13 @@ def daily(figure):
 
 st.subheader("Coverage")
 by_col, measure_col = st.columns(2)
-by = by_col.selectbox("Personas against", list(insights.COVERAGE_COLUMNS), key="coverage_by")
-measure = measure_col.radio("Colour by", list(insights.COVERAGE_MEASURES), horizontal=True, key="coverage_measure")
-matrix = insights.coverage(engine(), insights.COVERAGE_COLUMNS[by], insights.COVERAGE_MEASURES[measure])
+by = by_col.selectbox("Personas against", list(activity.COVERAGE_COLUMNS), key="coverage_by")
+measure = measure_col.radio("Colour by", list(activity.COVERAGE_MEASURES), horizontal=True, key="coverage_measure")
+matrix = activity.coverage(activity.COVERAGE_COLUMNS[by], activity.COVERAGE_MEASURES[measure])
 if matrix.empty:
     st.info("The plan is empty: run `brightrun init` to build it.")
 else:
-    share = insights.COVERAGE_MEASURES[measure] != "count"
+    share = activity.COVERAGE_MEASURES[measure] != "count"
     heatmap = px.imshow(matrix, text_auto=".0%" if share else True, aspect="auto", color_continuous_scale="Blues",
                         zmin=0, zmax=1 if share else None, labels=dict(x=by, y="Persona", color=measure))
     st.plotly_chart(tidy(heatmap, 120 + 36 * len(matrix)), key="coverage_chart")
@@ -45,7 +44,7 @@ with funnel_col:
     st.plotly_chart(tidy(px.funnel(funnel, x="conversations", y="stage")), key="funnel_chart")
 with quality_col:
     st.subheader("Quality scores")
-    scores = insights.quality_distribution(engine())
+    scores = activity.quality_distribution()
     if scores.empty:
         st.info("No conversation has a quality score yet.")
     else:
@@ -54,7 +53,7 @@ with quality_col:
         st.plotly_chart(tidy(histogram.update_layout(yaxis_title="conversations")), key="quality_chart")
 
 st.subheader("Tokens and cost per day")
-usage = insights.usage_per_day(engine())
+usage = activity.usage_per_day()
 if usage.empty:
     st.info("No generation attempts yet: generate conversations on the dashboard.")
 else:
@@ -67,14 +66,14 @@ else:
 
 st.subheader("Generation log")
 outcome_col, key_col = st.columns([1, 1])
-outcomes = outcome_col.multiselect("Outcome", insights.OUTCOMES, key="log_outcomes",
+outcomes = outcome_col.multiselect("Outcome", activity.OUTCOMES, key="log_outcomes",
                                    help="ok: a usable conversation · invalid: the answer failed validation · "
                                         "error: the call failed")
 key_text = key_col.text_input("Conversation key contains", key="log_key", placeholder="e.g. T2-")
 try:
-    log = insights.attempt_log(engine(), outcomes, key_text)
+    log = activity.attempt_log(outcomes, key_text)
 except BrightRunError as exc:
-    st.error(escape_markdown(exc))
+    show_error(exc)
     st.stop()
 st.caption(f"{len(log)} attempt(s), newest first (at most 500 shown)")
 st.dataframe(log, hide_index=True, key="log_table", column_config={

@@ -3,10 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from brightrun_gen.errors import BrightRunError
-from brightrun_gen.services import insights
 from brightrun_gen.domain.markdown import escape_markdown
-from pages.common import engine, sidebar
+from brightrun_gen.errors import BrightRunError
+from pages.common import app, show_error, sidebar
 
 sidebar()
 st.title("Catalog")
@@ -21,18 +20,19 @@ def matches(count: int, noun: str) -> None:
     st.caption(f"{count} {noun}{suffix}")
 
 
-tabs = st.tabs([*insights.CATALOG_SECTIONS, "Prompt templates", "Seed conversations"])
-for tab, section in zip(tabs, insights.CATALOG_SECTIONS.values()):
+catalog = app().catalog
+tabs = st.tabs([*catalog.SECTIONS, "Prompt templates", "Seed conversations"])
+for tab, section in zip(tabs, catalog.SECTIONS.values()):
     with tab:
-        table = insights.catalog_table(engine(), section, search)
+        table = catalog.table(section, search)
         matches(len(table), "entries · select a row to read it in full")
         picked = st.dataframe(table, hide_index=True, key=f"catalog_{section}", on_select="rerun",
                               selection_mode="single-row")
         for position in picked.selection.rows:
-            st.json(insights.catalog_entry(engine(), section, table.iloc[position]["key"]))
+            st.json(catalog.entry(section, table.iloc[position]["key"]))
 
 with tabs[-2]:
-    templates = insights.template_table(engine(), search)
+    templates = catalog.templates(search)
     matches(len(templates), "template versions")
     st.dataframe(templates.drop(columns="body"), hide_index=True, key="catalog_templates")
     if not templates.empty:
@@ -43,7 +43,7 @@ with tabs[-2]:
         st.code(templates.loc[shown, "body"], language=None, wrap_lines=True)
 
 with tabs[-1]:
-    seeds = insights.seed_table(engine(), search)
+    seeds = catalog.seeds(search)
     matches(len(seeds), "seed conversations")
     st.dataframe(seeds, hide_index=True, key="catalog_seeds")
     if not seeds.empty:
@@ -51,9 +51,9 @@ with tabs[-1]:
         picked = st.selectbox("Read a seed conversation", list(titles), format_func=titles.get,
                               key="catalog_seed_pick")
         try:
-            detail, annotations = insights.conversation_with_annotations(engine(), int(picked))
+            detail, annotations = app().conversations.with_annotations(int(picked))
         except BrightRunError as exc:
-            st.error(escape_markdown(exc))
+            show_error(exc)
             st.stop()
         st.page_link("pages/review.py", label="Open in Review", icon=":material/rate_review:",
                      query_params={"id": str(picked)})

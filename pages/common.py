@@ -1,17 +1,15 @@
-"""What every page shares: the sign-in gate, the store, the background runner, notices and the sidebar."""
+"""What every page shares: the sign-in gate, the app, the background runner, notices and the sidebar."""
 
 import gc
 
 import streamlit as st
 from streamlit.errors import StreamlitAuthError, StreamlitMissingAuthlibError
 
+from brightrun_gen.brightrun import BrightRun
 from brightrun_gen.config import get_settings
 from brightrun_gen.domain.access import signin_refusal
-from brightrun_gen.errors import BrightRunError, InputError
-from brightrun_gen.services import dashboard, progress
 from brightrun_gen.domain.markdown import escape_markdown
-from brightrun_gen.services.runner import start_background_runner
-from brightrun_gen.services.setup import database_label, open_engine
+from brightrun_gen.errors import BrightRunError, InputError
 
 # A conversation stored shows in every sidebar within a poll plus the progress read's age: 1.5 + 0.5 s.
 PROGRESS_POLL_SECONDS = 1.5
@@ -26,14 +24,15 @@ OFFLINE_BANNER = ("Offline mode: conversations are placeholder text from the off
 
 
 @st.cache_resource
-def engine():
-    return open_engine()
+def app() -> BrightRun:
+    """The one app of this server process: settings, the store and the providers."""
+    return BrightRun()
 
 
 @st.cache_resource(on_release=lambda runner: runner.shutdown())
 def background_runner():
     """One runner thread per server process; it also picks up jobs queued by the CLI or other tabs."""
-    return start_background_runner(engine())
+    return app().jobs.start_background_runner()
 
 
 @st.cache_resource
@@ -48,19 +47,19 @@ def freeze_long_lived_objects() -> bool:
 
 def shared_read(func=None, *, seconds: float = SHARED_READ_SECONDS):
     """Cache a read for every session of this server for `seconds`. Give the function the database
-    as its first argument: it is the cache key of the store the engine reads (tests switch stores)."""
+    (app().cache_key) as its first argument: it tells stores apart (tests switch stores)."""
     cache = st.cache_data(ttl=seconds, max_entries=64, show_spinner=False)
     return cache(func) if func else cache
 
 
 @shared_read(seconds=PROGRESS_READ_SECONDS)
-def active_progress(database: str) -> list[progress.Progress]:
-    return progress.active_progress(engine())
+def active_progress(database: str) -> list:
+    return app().jobs.active_progress()
 
 
 @shared_read(seconds=PROGRESS_READ_SECONDS)
-def latest_progress(database: str) -> progress.Progress | None:
-    return progress.latest_progress(engine())
+def latest_progress(database: str):
+    return app().jobs.latest_progress()
 
 
 def forget_shared_reads() -> None:
@@ -76,19 +75,24 @@ def notify_error(message: str) -> None:
     st.session_state.setdefault("_notices", []).append(("error", message))
 
 
+def show_error(error: object, icon: str = ":material/error:") -> None:
+    """An error for the person at the page, shown as typed: it may quote model, seed or user text."""
+    st.error(escape_markdown(error), icon=icon)
+
+
 def show_notices() -> None:
     """Toasts for what worked, st.error for what did not; each notice is shown once."""
     for kind, message in st.session_state.pop("_notices", []):
         if kind == "ok":
             st.toast(message, icon=":material/check_circle:")
         else:
-            st.error(message, icon=":material/error:")
+            show_error(message)
 
 
 def act(action, *args) -> None:
-    """Run a service action from a button callback and report its sentence (or its error)."""
+    """Run an app action (a method of app()) from a button callback and report its sentence (or its error)."""
     try:
-        notify(action(engine(), *args))
+        notify(action(*args))
     except BrightRunError as exc:
         notify_error(str(exc))
         return
@@ -105,7 +109,7 @@ def require_login() -> None:
         settings = get_settings()
         login_on = settings.auth_configured
     except InputError as exc:  # a bad setting or secrets file: say which, show nothing else
-        st.error(escape_markdown(exc), icon=":material/settings_alert:")
+        show_error(exc, icon=":material/settings_alert:")
         st.stop()
     if not login_on:
         return
@@ -114,7 +118,7 @@ def require_login() -> None:
         if refusal is None:
             return
         st.title("Bright Run")
-        st.error(escape_markdown(refusal), icon=":material/block:")
+        show_error(refusal, icon=":material/block:")
         st.button("Sign out", icon=":material/logout:", key="sign_out", on_click=st.logout)
         st.stop()
     st.title("Bright Run")
@@ -172,7 +176,8 @@ def sidebar(*, show_stop: bool = True) -> None:
             _account()
         _progress_panel(show_stop)
         st.divider()
-        st.caption(f"Database: `{database_label(engine())}`")
+        st.caption(f"Database: `{app().database}`")
+        _runner_error()
         provider = "offline generator" if settings.effective_provider == "offline" else f"Claude · {settings.model}"
         st.caption(f"Provider: {provider}")
 
@@ -189,7 +194,7 @@ def _account() -> None:
 @st.fragment(run_every=PROGRESS_POLL_SECONDS)
 def _progress_panel(show_stop: bool) -> None:
     """Polls the queue tables; reruns the whole page once when a job starts or ends anywhere."""
-    jobs = active_progress(str(engine().url))
+    jobs = active_progress(app().cache_key)
     ids = tuple(p.job_id for p in jobs)
     # In a full page run the page itself shows fresh state; on its own, the panel must ask for it.
     alone = st.session_state.get("_panel_page_run") == st.session_state.get("_page_run")
@@ -200,22 +205,22 @@ def _progress_panel(show_stop: bool) -> None:
     if alone:
         show_notices()
     for p in jobs:
-        _job_panel(dashboard.progress_view(p), show_stop)
+        _job_panel(app().jobs.progress_view(p), show_stop)
     if not jobs:
         _last_job()
 
 
 def _last_job() -> None:
-    latest = latest_progress(str(engine().url))
+    latest = latest_progress(app().cache_key)
     if latest is None:
         st.caption("No generation jobs yet.")
         return
-    view = dashboard.progress_view(latest)
+    view = app().jobs.progress_view(latest)
     st.caption(f"Last job {view.job_id} ({latest.status}): {view.bar_text} · {view.counts}")
     _errors(view)
 
 
-def _job_panel(view: dashboard.ProgressView, show_stop: bool) -> None:
+def _job_panel(view, show_stop: bool) -> None:
     st.markdown(f"**{view.title}**")
     st.progress(view.fraction, text=view.bar_text)
     for line in view.current:
@@ -227,14 +232,23 @@ def _job_panel(view: dashboard.ProgressView, show_stop: bool) -> None:
     if show_stop and view.active:
         st.button("Stop", key=f"stop_job_{view.job_id}", icon=":material/stop_circle:",
                   help="Stop after the conversations being written now; everything done is kept.",
-                  on_click=act, args=(dashboard.stop_job, view.job_id))
+                  on_click=act, args=(app().jobs.stop, view.job_id))
 
 
-def _errors(view: dashboard.ProgressView) -> None:
+def _errors(view) -> None:
     if not view.errors:
         return
     with st.expander(f"Errors ({len(view.errors)})", icon=":material/error:"):
         for line in view.errors:
             st.caption(line)
         st.button("Retry failed", key=f"retry_{view.job_id}", icon=":material/replay:",
-                  on_click=act, args=(dashboard.retry, view.job_id))
+                  on_click=act, args=(app().jobs.retry_failed, view.job_id))
+
+
+def _runner_error() -> None:
+    """What last went wrong in this server's background runner (also in the log)."""
+    error = background_runner().last_error
+    if error is not None:
+        with st.expander("Runner problem", icon=":material/warning:"):
+            st.caption(f"{error.at:%Y-%m-%d %H:%M:%S} UTC")
+            st.text(error.message)

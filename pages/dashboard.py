@@ -7,9 +7,9 @@ import streamlit as st
 from st_aggrid import AgGrid, JsCode
 
 from brightrun_gen.config import get_settings
+from brightrun_gen.domain.models import FILTER_LABELS
 from brightrun_gen.errors import BrightRunError
-from brightrun_gen.services import dashboard
-from pages.common import act, engine, shared_read, show_notices, sidebar
+from pages.common import act, app, shared_read, show_error, show_notices, sidebar
 
 GRID_KEY = "dashboard_grid"
 PREVIEW_KEY = "dashboard_preview"
@@ -61,19 +61,19 @@ GRID_RETURN = JsCode("""function({streamlitRerunEventTriggerName, eventData}) {
 
 
 @shared_read
-def filter_choices(database: str) -> dashboard.FilterChoices:
-    return dashboard.filter_choices(engine())
+def filter_choices(database: str):
+    return app().conversations.filter_choices()
 
 
 @shared_read
-def dashboard_data(database: str, filters: dict) -> dashboard.DashboardData:
-    return dashboard.load_dashboard(engine(), filters)
+def dashboard_data(database: str, filters: dict):
+    return app().conversations.dashboard(filters)
 
 
-def filter_widgets(choices: dashboard.FilterChoices) -> dict:
+def filter_widgets(choices) -> dict:
     values = {}
     columns = st.columns(5)
-    for i, (name, label) in enumerate(dashboard.FILTER_LABELS.items()):
+    for i, (name, label) in enumerate(FILTER_LABELS.items()):
         key = f"filter_{name}"
         if key in st.session_state:  # values the store no longer holds would break the widget
             st.session_state[key] = [v for v in st.session_state[key] if v in choices.options[name]]
@@ -88,16 +88,16 @@ def remove_filter(name: str, value) -> None:
 
 
 def clear_filters() -> None:
-    for name in dashboard.FILTER_LABELS:
+    for name in FILTER_LABELS:
         st.session_state[f"filter_{name}"] = []
 
 
-def ask_to_confirm(plan: dashboard.GenerationPlan) -> None:
+def ask_to_confirm(plan) -> None:
     st.session_state[DIALOG_KEY] = plan
 
 
 @st.dialog("Generate conversations", width="medium")
-def confirm_generation(plan: dashboard.GenerationPlan) -> None:
+def confirm_generation(plan) -> None:
     if plan.skipped:
         st.caption(f"{plan.skipped} selected row(s) left out: seeds, approved and already queued rows stay as they are.")
     if not plan.count:
@@ -108,9 +108,9 @@ def confirm_generation(plan: dashboard.GenerationPlan) -> None:
     use_batch = not offline and st.checkbox("Use Message Batches: half price, results within 24 hours")
     try:
         with st.spinner("Estimating cost and time…"):
-            found = dashboard.estimate_plan(engine(), plan, use_batch=use_batch)
+            found = app().jobs.estimate(plan.ids, use_batch=use_batch)
     except BrightRunError as exc:
-        st.error(str(exc))
+        show_error(exc)
         return
     for line in found.lines():
         st.markdown(f"- {line}")
@@ -118,14 +118,14 @@ def confirm_generation(plan: dashboard.GenerationPlan) -> None:
     start, cancel = st.columns(2)
     if start.button("Start generating", type="primary", icon=":material/play_arrow:", width="stretch"):
         with st.spinner(f"Queuing {plan.count} conversation(s)…"):
-            act(dashboard.start, plan, use_batch)
+            act(app().jobs.start, plan, use_batch)
         st.rerun()
     if cancel.button("Cancel", width="stretch"):
         st.rerun()
 
 
-def action_bar(data: dashboard.DashboardData, filters: dict, selected: list, running: bool) -> None:
-    chosen = dashboard.plan_selected(data.table, selected)
+def action_bar(data, filters: dict, selected: list, running: bool) -> None:
+    chosen = app().jobs.plan_selected(data.table, selected)
     busy = "A generation job is running: wait for it or stop it."
     st.button("Generate selected", icon=":material/checklist:", disabled=running or not selected,
               help=busy if running else f"{len(selected)} row(s) ticked" if selected else "Tick rows in the table first.",
@@ -133,8 +133,8 @@ def action_bar(data: dashboard.DashboardData, filters: dict, selected: list, run
     st.button("Generate all", type="primary", icon=":material/play_arrow:", disabled=running or not data.generatable_ids,
               help=busy if running else f"{len(data.generatable_ids)} row(s) of this view are not generated yet."
               if data.generatable_ids else "Every row here is generated; tick rows and use Generate selected to redo them.",
-              on_click=ask_to_confirm, args=(dashboard.plan_all(data, filters),))
-    st.button("Stop", icon=":material/stop_circle:", disabled=not running, on_click=act, args=(dashboard.stop_all,),
+              on_click=ask_to_confirm, args=(app().jobs.plan_all(data, filters),))
+    st.button("Stop", icon=":material/stop_circle:", disabled=not running, on_click=act, args=(app().jobs.stop_all,),
               help="Stop after the conversations being written now; everything done is kept.")
     st.caption(f"{len(selected)} selected" if selected else "Tick rows to select them; click a row to read it.")
 
@@ -147,22 +147,22 @@ def close_preview() -> None:
 def preview_dialog(key: str, running: bool) -> None:
     show_notices()
     try:
-        p = dashboard.preview(engine(), key, job_running=running)
+        p = app().conversations.preview(key, job_running=running)
     except BrightRunError as exc:
-        st.warning(str(exc))
+        show_error(exc)
         return
     with st.container(horizontal=True, vertical_alignment="center"):
         st.markdown(f"### {p.title}")
         st.badge(p.status_label, color=p.status_color)
         st.button(p.generate_label, key="generate_one", type="primary", icon=":material/play_arrow:",
                   disabled=bool(p.blocked_reason), help=p.blocked_reason or "Generate this conversation now.",
-                  on_click=act, args=(dashboard.start, dashboard.plan_one(p.id)))
+                  on_click=act, args=(app().jobs.start, app().jobs.plan_one(p.id)))
     for column, (label, value) in zip(st.columns(3) * 2, p.facts):
         column.markdown(f"**{label}:** {value}")
     if p.offline:
         st.caption("Written by the offline generator: placeholder text, not Claude.")
     if p.last_error:
-        st.error(p.last_error)
+        st.error(p.last_error)  # escaped by the app
     if not p.turns:
         st.info("Not generated yet.")
     for turn in p.turns:
@@ -172,9 +172,9 @@ def preview_dialog(key: str, running: bool) -> None:
 
 def conversations_view(filters: dict) -> None:
     show_notices()
-    data = dashboard_data(str(engine().url), filters)
-    running = bool(dashboard.active_job_ids(engine()))
-    shown = f"Showing {data.shown} of {data.total} conversations" if dashboard.active_filters(filters) \
+    data = dashboard_data(app().cache_key, filters)
+    running = bool(app().jobs.active_ids())
+    shown = f"Showing {data.shown} of {data.total} conversations" if any(filters.values()) \
         else f"{data.shown} conversations"
     st.caption(shown)
     actions = st.container(horizontal=True, vertical_alignment="center")
@@ -195,15 +195,15 @@ def conversations_view(filters: dict) -> None:
 
 sidebar(show_stop=False)
 st.title("Conversations")
-choices = filter_choices(str(engine().url))
+choices = filter_choices(app().cache_key)
 filters = filter_widgets(choices)
 with st.container(horizontal=True, vertical_alignment="center"):
-    for badge in dashboard.badges(filters, choices):
+    for badge in choices.badges(filters):
         st.button(badge.text, key=f"badge_{badge.dimension}_{badge.value}", on_click=remove_filter,
                   args=(badge.dimension, badge.value), help="Remove this filter")
     st.button("Clear all filters", type="tertiary", icon=":material/filter_alt_off:",
-              disabled=not dashboard.active_filters(filters), on_click=clear_filters)
+              disabled=not any(filters.values()), on_click=clear_filters)
 refresh = None
-if dashboard.active_job_ids(engine()):
+if app().jobs.active_ids():
     refresh = REFRESH_WHILE_RUNNING + st.session_state.setdefault("_refresh_offset", random.uniform(0, REFRESH_SPREAD))
 st.fragment(conversations_view, run_every=refresh)(filters)

@@ -6,11 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from brightrun_gen.domain.exportformats import FORMATS
-from brightrun_gen.errors import BrightRunError
-from brightrun_gen.services import browse, exporting
-from brightrun_gen.domain.markdown import escape_markdown
 from brightrun_gen.domain.models import DIMENSIONS, WRITTEN
-from pages.common import engine, sidebar
+from brightrun_gen.errors import BrightRunError
+from pages.common import app, show_error, sidebar
 
 MIME = {"jsonl": "application/jsonl", "json": "application/json", "csv": "text/csv"}
 
@@ -20,8 +18,8 @@ st.title("Export")
 st.caption("Pick which conversations go into the training file and in which format, check the preview, "
            "then build and download the file.")
 
-options = browse.filter_options(engine())
-personas = browse.persona_labels(engine())
+options = app().conversations.filter_options()
+personas = app().catalog.persona_labels()
 what_col, format_col = st.columns(2)
 statuses = what_col.multiselect("Conversations with status", WRITTEN, default=["approved"],
                                 format_func=lambda s: s.replace("_", " "),
@@ -47,15 +45,15 @@ if not statuses:
     st.warning("Choose at least one status to export.")
     st.stop()
 
-request = exporting.ExportRequest(format=fmt, output=f"brightrun-{fmt}", statuses=statuses, where=where,
+request = app().exports.request(format=fmt, output=f"brightrun-{fmt}", statuses=statuses, where=where,
                                   include_offline=include_offline, include_system=include_system)
 try:
     with st.spinner("Counting conversations…"):
-        total = exporting.count(engine(), request)
-        other = exporting.count(engine(), replace(request, include_offline=not include_offline))
+        total = app().exports.count(request)
+        other = app().exports.count(replace(request, include_offline=not include_offline))
         offline = abs(total - other)
 except BrightRunError as exc:
-    st.error(escape_markdown(exc))
+    show_error(exc)
     st.stop()
 
 st.metric("Conversations to export", total)
@@ -71,9 +69,9 @@ if total == 0:
 st.subheader("Preview")
 try:
     with st.spinner("Building the preview…"):
-        records = exporting.preview(engine(), request, n=3)
+        records = app().exports.preview(request, n=3)
 except BrightRunError as exc:
-    st.error(escape_markdown(exc))
+    show_error(exc)
     st.stop()
 st.caption(f"The first {len(records)} record(s) exactly as the file will hold them.")
 if FORMATS[fmt].layout == "csv":
@@ -88,11 +86,11 @@ signature = repr(request)
 if st.button("Build the export file", type="primary", icon=":material/build:"):
     try:
         with st.spinner(f"Writing {total} conversation(s)…"):
-            state.export_file = (signature, *exporting.export_download(engine(), request))
+            state.export_file = (signature, *app().exports.download(request))
         st.toast(f"Export ready: {state.export_file[3]} conversation(s).", icon=":material/check_circle:")
     except BrightRunError as exc:
         state.pop("export_file", None)
-        st.error(escape_markdown(exc))
+        show_error(exc)
 
 prepared = state.get("export_file")
 if prepared and prepared[0] == signature:

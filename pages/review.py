@@ -5,11 +5,12 @@ import plotly.express as px
 import streamlit as st
 
 from brightrun_gen.config import get_settings
-from brightrun_gen.errors import BrightRunError
-from brightrun_gen.services import review
 from brightrun_gen.domain.markdown import escape_markdown
 from brightrun_gen.domain.models import DECISION_LABELS, WRITTEN
-from pages.common import decision_reviewer, engine, forget_shared_reads, notify, notify_error, sidebar, signed_in_identity
+from brightrun_gen.errors import BrightRunError
+from pages.common import (
+    app, decision_reviewer, forget_shared_reads, notify, notify_error, show_error, sidebar, signed_in_identity,
+)
 
 sidebar()
 state = st.session_state
@@ -21,7 +22,7 @@ def go_to(conversation_id) -> None:
 
 
 def go_to_next_unreviewed(after_id) -> None:
-    found = review.next_unreviewed(engine(), after_id=after_id)
+    found = app().reviews.next_unreviewed(after_id)
     if found is None:
         notify("Nothing is waiting for review: every generated conversation has a decision.")
     else:
@@ -30,10 +31,10 @@ def go_to_next_unreviewed(after_id) -> None:
 
 def decide(conversation_id: int, key: str, action: str) -> None:
     try:
-        row = review.review(engine(), conversation_id, action, decision_reviewer(state.get("reviewer")),
-                            state.get(f"notes_{conversation_id}"))
+        row = app().reviews.decide(conversation_id, action, reviewer=decision_reviewer(state.get("reviewer")),
+                                   notes=state.get(f"notes_{conversation_id}"))
     except BrightRunError as exc:
-        notify_error(escape_markdown(exc))
+        notify_error(str(exc))
         return
     finally:
         forget_shared_reads()
@@ -48,24 +49,24 @@ with st.container(border=True):
     statuses = filter_col.pills(
         "Show conversations that are", WRITTEN, default=list(WRITTEN), selection_mode="multi",
         format_func=lambda s: s.replace("_", " ").capitalize(), key="review_statuses")
-    options = review.review_options(engine(), statuses)
-    ref = st.query_params.get("id") or review.next_unreviewed(engine()) or next(iter(options), None)
+    options = app().reviews.options(statuses)
+    ref = st.query_params.get("id") or app().reviews.next_unreviewed() or next(iter(options), None)
     view, problem = None, None
     if ref is not None:
         try:
-            view = review.load(engine(), ref)
+            view = app().reviews.load(ref)
         except BrightRunError as exc:
             problem = str(exc)
     current = view.row.id if view else None
     if current is not None and current not in options:
         options = {current: f"{view.row.key} · {view.row.status.replace('_', ' ')}", **options}
     ids = list(options)
-    before, after = review.neighbours(ids, current) if current is not None else (None, None)
+    before, after = app().reviews.neighbours(ids, current) if current is not None else (None, None)
     prev_col.button("Previous", icon=":material/arrow_back:", on_click=go_to, args=(before,), key="review_previous",
                     disabled=before is None, width="stretch")
     next_col.button("Next", icon=":material/arrow_forward:", on_click=go_to, args=(after,), key="review_next",
                     disabled=after is None, width="stretch")
-    waiting = review.unreviewed_count(engine())
+    waiting = app().reviews.unreviewed_count()
     queue_col.button(f"Next unreviewed ({waiting})", icon=":material/playlist_play:", type="primary",
                      on_click=go_to_next_unreviewed, args=(current,), disabled=waiting == 0, width="stretch",
                      help="Walk the generated conversations nobody has decided on yet")
@@ -78,7 +79,7 @@ with st.container(border=True):
                  **({} if current in options else {"index": None}))
 
 if problem:
-    st.error(escape_markdown(problem))
+    show_error(problem)
 if view is None:
     if not problem:
         st.info("Nothing to review yet: generate conversations on the dashboard, then come back here.")

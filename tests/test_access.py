@@ -234,7 +234,7 @@ def test_the_allow_list_is_checked_before_the_store_is_opened(login_on_with_allo
     def refuse():
         raise AssertionError("the store was opened for a signed-in user not on the allow-list")
 
-    monkeypatch.setattr(common, "open_engine", refuse)
+    monkeypatch.setattr(common, "BrightRun", refuse)
     for page in PAGES:
         open_page(page, {**ADA, "email_verified": False})
 
@@ -272,7 +272,7 @@ def test_the_gate_comes_before_the_store_is_opened(login_on, monkeypatch):
     def refuse():
         raise AssertionError("the store was opened for a visitor who has not signed in")
 
-    monkeypatch.setattr(common, "open_engine", refuse)
+    monkeypatch.setattr(common, "BrightRun", refuse)
     for page in PAGES:
         open_page(page, {"is_logged_in": False})
 
@@ -282,7 +282,8 @@ def test_sign_in_that_is_not_set_up_says_so_instead_of_failing(login_on):
     at = open_page("dashboard", {"is_logged_in": False})
     at.button(key="sign_in").click().run()
     assert not at.exception
-    assert at.error and at.error[0].value.startswith("Sign-in is not set up correctly:")
+    # Shown escaped, like every error on a page: it quotes text from outside (here Streamlit's).
+    assert at.error and at.error[0].value.startswith(escape_markdown("Sign-in is not set up correctly:"))
     assert at.button(key="sign_in")
 
 

@@ -10,6 +10,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 PAGE_FILES = [REPO / "app.py", *sorted((REPO / "pages").glob("*.py"))]
 PACKAGE_FILES = sorted((REPO / "brightrun_gen").rglob("*.py"))
+CLI_FILES = [*sorted((REPO / "brightrun_gen").glob("cli*.py")), REPO / "brightrun_gen" / "__main__.py"]
+# What pages and the CLI may import from the package: the facade, settings, errors and domain types.
+FRONT_DOOR = ("brightrun_gen.brightrun", "brightrun_gen.config", "brightrun_gen.errors", "brightrun_gen.domain",
+              "brightrun_gen.cli")
 FORBIDDEN_IN_PAGES = ("sqlalchemy", "anthropic", "psycopg", "brightrun_gen.store", "brightrun_gen.llm", "threading")
 
 
@@ -28,6 +32,13 @@ def imported_modules(path: Path) -> set[str]:
 def test_pages_hold_layout_only(path):
     bad = {m for m in imported_modules(path) if m.startswith(FORBIDDEN_IN_PAGES)}
     assert not bad, f"{path.name} imports {sorted(bad)}: call a service instead"
+
+
+@pytest.mark.parametrize("path", PAGE_FILES + CLI_FILES, ids=lambda p: str(p.relative_to(REPO)))
+def test_pages_and_cli_come_in_through_the_facade(path):
+    inside = {m for m in imported_modules(path) if m.split(".")[0] == "brightrun_gen" and m != "brightrun_gen"}
+    bad = {m for m in inside if not m.startswith(FRONT_DOOR)}
+    assert not bad, f"{path.name} imports {sorted(bad)}: call the facade (brightrun_gen.brightrun) instead"
 
 
 @pytest.mark.parametrize("path", PACKAGE_FILES, ids=lambda p: str(p.relative_to(REPO)))
