@@ -39,7 +39,6 @@ STATUSES = (
     "failed",
     "seed",
 )
-SOURCES = ("plan", "seed", "import")
 
 # Groups of statuses, each named once for what it means.
 DECISIONS = ("approved", "needs_edit", "rejected")  # a reviewer's decision about the current text

@@ -55,9 +55,6 @@ class StoredTurn:
     content: str
     word_count: int
 
-    def as_turn(self) -> Turn:
-        return Turn(role=self.role, content=self.content)
-
 
 @dataclass(frozen=True)
 class ConversationDetail:
@@ -258,28 +255,6 @@ def save_version(
         last_error=None,
     ))
     return version
-
-
-def set_status(conn: Connection, conversation_ids: Sequence[int], status: str, *, only_from: Sequence[str] = (),
-               error: str | None = None) -> int:
-    c = t.conversations.c
-    stmt = update(t.conversations).where(c.id.in_(list(conversation_ids)))
-    if only_from:
-        stmt = stmt.where(c.status.in_(list(only_from)))
-    values: dict[str, Any] = {"status": status}
-    if error is not None:
-        values["last_error"] = error
-    return conn.execute(stmt.values(**values)).rowcount
-
-
-def set_quality(conn: Connection, conversation_id: int, quality: dict) -> None:
-    c = t.conversations.c
-    conn.execute(update(t.conversations).where(c.id == conversation_id).values(
-        quality=quality, quality_score=quality["score"]
-    ))
-    conn.execute(update(t.conversation_versions).where(
-        t.conversation_versions.c.conversation_id == conversation_id,
-    ).values(quality=quality, quality_score=quality["score"]))
 
 
 def set_review(conn: Connection, conversation_id: int, status: str, notes: str | None) -> None:
