@@ -214,6 +214,11 @@ class Dimensions(Strict):
     edge_case: Key | None = None
 
 
+# Every field of Dimensions, in order; each is a column of `conversations` (DIMENSIONS above are
+# the ones a reviewer filters by).
+DIMENSION_NAMES = tuple(Dimensions.model_fields)
+
+
 class PlannedRow(Strict):
     """One row of the generation plan: a stable key plus its dimensions."""
 

@@ -27,7 +27,7 @@ from brightrun_gen.domain import exportformats as fmts
 from brightrun_gen.domain.exportformats import (
     ExportContext, ExportConversation, ExportFormat, FileTotals, InvalidExportRecord,
 )
-from brightrun_gen.domain.models import STATUSES
+from brightrun_gen.domain.models import DIMENSION_NAMES, STATUSES
 from brightrun_gen.errors import InputError
 from brightrun_gen.store import exports as store_exports
 from brightrun_gen.store.conversations import ConversationQuery
@@ -459,7 +459,7 @@ def _open_sink(target: Path, split: str | None, fmt: ExportFormat, context: Expo
 class _Tally:
     """Conversations per value of every dimension, status, source and model."""
 
-    FIELDS = (*fmts.DIMENSION_NAMES, "status", "source", "model")
+    FIELDS = (*DIMENSION_NAMES, "status", "source", "model")
 
     def __init__(self) -> None:
         self._counts: dict[str, Counter] = defaultdict(Counter)
