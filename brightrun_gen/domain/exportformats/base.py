@@ -21,6 +21,10 @@ PARTS = frozenset(("metadata", "quality", "usage", "reviews"))
 class InvalidExportRecord(BrightRunError):
     """A conversation that would make an invalid file; the message names it and the reason."""
 
+    @classmethod
+    def about(cls, format_name: str, conv: ExportConversation, problem: str) -> InvalidExportRecord:
+        return cls(f"{format_name} export: conversation {conv.key!r} (id {conv.id}): {problem}; no file was written")
+
 
 # --- what the store hands over ---------------------------------------------------------------
 
