@@ -15,7 +15,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 from brightrun_gen.config import Settings, get_settings
 from brightrun_gen.domain.answers import parse_answer, storable_text
 from brightrun_gen.domain.models import Catalog, GeneratedConversation
-from brightrun_gen.domain.pricing import PriceTable
+from brightrun_gen.domain.pricing import PriceTable, Usage
 from brightrun_gen.domain.prompts import PromptTemplate, RenderedPrompt, prompt_values, render
 from brightrun_gen.domain.quality import score_conversation
 from brightrun_gen.errors import BrightRunError, InvalidAnswer, ProviderError
@@ -207,7 +207,7 @@ def _log(engine: Engine, log: dict, started: float, **values) -> None:
         log_store.insert_log(conn, **{**log, **values, "duration_ms": int((time.perf_counter() - started) * 1000)})
 
 
-def _cost(prices: PriceTable, model: str, usage, batch: bool) -> float:
+def _cost(prices: PriceTable, model: str, usage: Usage, batch: bool) -> float:
     return prices.cost(model, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
                        cache_creation_tokens=usage.cache_creation_tokens, cache_read_tokens=usage.cache_read_tokens,
                        batch=batch)

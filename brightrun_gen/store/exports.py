@@ -13,8 +13,9 @@ from typing import Iterator, Sequence
 
 from sqlalchemy import Connection, Engine, and_, func, null, or_, select
 
-from brightrun_gen.domain.exportformats import PARTS, ExportConversation, ExportTurn, Generation, ReviewEvent, Usage
+from brightrun_gen.domain.exportformats import PARTS, ExportConversation, ExportTurn, Generation, ReviewEvent
 from brightrun_gen.domain.models import Advisor, Dimensions
+from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.errors import NotFound
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.conversations import DIMENSION_COLUMNS, ConversationQuery, unflatten
@@ -136,7 +137,7 @@ class ExportSnapshot:
         g = t.generation_logs.c
         stmt = select(g.conversation_id, func.count(), func.sum(g.input_tokens), func.sum(g.output_tokens),
                       func.sum(g.cost_usd)).where(g.conversation_id.in_(ids)).group_by(g.conversation_id)
-        return {cid: Usage(calls, int(tokens_in or 0), int(tokens_out or 0), float(cost or 0))
+        return {cid: Usage(int(tokens_in or 0), int(tokens_out or 0), cost_usd=float(cost or 0), calls=calls)
                 for cid, calls, tokens_in, tokens_out, cost in self._conn.execute(stmt)}
 
     def _events(self, ids: list[int]) -> dict[int, tuple[ReviewEvent, ...]]:

@@ -11,6 +11,7 @@ from typing import Any, Callable, Literal, Mapping, NamedTuple
 
 from brightrun_gen.domain.exportformats.system_prompt import advisor_system_prompt
 from brightrun_gen.domain.models import Advisor, Dimensions
+from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.errors import BrightRunError
 
 OFFLINE_MODEL = "offline"
@@ -37,16 +38,6 @@ class ExportTurn(NamedTuple):
 
     role: str
     content: str
-
-
-@dataclass(frozen=True)
-class Usage:
-    """Tokens and cost over every generation attempt logged for the conversation."""
-
-    calls: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
 
 
 @dataclass(frozen=True)
