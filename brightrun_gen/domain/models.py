@@ -1,4 +1,5 @@
-"""The one set of pydantic models: catalog entries, planned rows and the conversation schema.
+"""The one set of models: catalog entries, planned rows, the conversation schema, the statuses,
+and the review events the store reads back.
 
 The JSON schema sent to Claude, the validation of its answer, the importers and the exporters
 all use `GeneratedConversation` / `Turn`, so a conversation means the same thing everywhere.
@@ -6,6 +7,8 @@ all use `GeneratedConversation` / `Turn`, so a conversation means the same thing
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -250,3 +253,20 @@ class BrightRunFile(Strict):
     dataset: DatasetInfo
     advisor: Advisor | None = None
     conversations: list[ConversationRecord]
+
+
+@dataclass(frozen=True)
+class ReviewEvent:
+    """One reviewer decision about one version of a conversation: a row of the audit trail."""
+
+    id: int
+    version: int
+    action: str  # one of DECISIONS
+    reviewer: str
+    notes: str | None
+    at: datetime | None
+
+    def as_dict(self) -> dict:
+        """The history row the review page and the CLI show."""
+        return {"id": self.id, "version": self.version, "action": self.action, "reviewer": self.reviewer,
+                "notes": self.notes, "at": self.at}

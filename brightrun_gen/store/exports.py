@@ -13,8 +13,8 @@ from typing import Iterator, Sequence
 
 from sqlalchemy import Connection, Engine, and_, func, null, or_, select
 
-from brightrun_gen.domain.exportformats import PARTS, ExportConversation, ExportTurn, Generation, ReviewEvent
-from brightrun_gen.domain.models import Advisor, Dimensions
+from brightrun_gen.domain.exportformats import PARTS, ExportConversation, ExportTurn, Generation
+from brightrun_gen.domain.models import Advisor, Dimensions, ReviewEvent
 from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.errors import NotFound
 from brightrun_gen.store import tables as t
@@ -22,6 +22,7 @@ from brightrun_gen.store.conversations import DIMENSION_COLUMNS, ConversationQue
 # The very filters `list_conversations` applies, so an export selects what the table shows.
 from brightrun_gen.store.conversations import _conditions as query_conditions
 from brightrun_gen.store.db import read
+from brightrun_gen.store.reviews import EVENT_COLUMNS
 
 # Big enough that a batch costs a handful of round trips, small enough that a batch of long
 # conversations stays a few MB.
@@ -142,11 +143,11 @@ class ExportSnapshot:
 
     def _events(self, ids: list[int]) -> dict[int, tuple[ReviewEvent, ...]]:
         e = t.review_events.c
-        stmt = select(e.conversation_id, e.version, e.action, e.reviewer, e.notes, e.created_at).where(
-            e.conversation_id.in_(ids)).order_by(e.conversation_id, e.id)
+        stmt = select(e.conversation_id, *EVENT_COLUMNS).where(e.conversation_id.in_(ids)).order_by(
+            e.conversation_id, e.id)
         found: dict[int, list[ReviewEvent]] = defaultdict(list)
-        for cid, version, action, reviewer, notes, at in self._conn.execute(stmt).all():
-            found[cid].append(ReviewEvent(version, action, reviewer, notes, at.isoformat() if at else ""))
+        for cid, *event in self._conn.execute(stmt).all():
+            found[cid].append(ReviewEvent(*event))
         return {cid: tuple(events) for cid, events in found.items()}
 
 

@@ -10,7 +10,7 @@ from functools import cached_property
 from typing import Any, Callable, Literal, Mapping, NamedTuple
 
 from brightrun_gen.domain.exportformats.system_prompt import advisor_system_prompt
-from brightrun_gen.domain.models import Advisor, Dimensions
+from brightrun_gen.domain.models import Advisor, Dimensions, ReviewEvent
 from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.errors import BrightRunError
 
@@ -49,19 +49,6 @@ class Generation:
     template_name: str | None = None
     template_hash: str | None = None
     log_id: int | None = None
-
-
-@dataclass(frozen=True)
-class ReviewEvent:
-    version: int
-    action: str
-    reviewer: str
-    notes: str | None
-    at: str
-
-    def as_dict(self) -> dict:
-        return {"action": self.action, "at": self.at, "notes": self.notes,
-                "reviewer": self.reviewer, "version": self.version}
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from brightrun_gen.domain.exportformats.base import (
     PARTS, ExportContext, ExportConversation, ExportFormat, FileTotals, json_text,
 )
 from brightrun_gen.domain.exportformats.checks import order_problem, text_problem
-from brightrun_gen.domain.models import DECISIONS, ConversationRecord
+from brightrun_gen.domain.models import DECISIONS, ConversationRecord, ReviewEvent
 
 # Keys of a brightrun record's metadata that hold facts the store keeps about the conversation.
 STORE_FACTS = ("generation", "quality", "review")
@@ -93,12 +93,17 @@ def _generation_facts(conv: ExportConversation) -> dict:
 
 def _review_facts(conv: ExportConversation) -> dict:
     """This store's review decision; a carried one only while nobody here has decided."""
-    events = [event.as_dict() for event in conv.review_events]
+    events = [_event_facts(event) for event in conv.review_events]
     decided = bool(events) or conv.reviewer_notes is not None or conv.status in DECISIONS
     carried = _carried(conv, "review")
     if carried and not decided:
         return carried
     return {"status": conv.status, "notes": conv.reviewer_notes, "events": events}
+
+
+def _event_facts(event: ReviewEvent) -> dict:
+    return {"action": event.action, "at": event.at.isoformat() if event.at else "", "notes": event.notes,
+            "reviewer": event.reviewer, "version": event.version}
 
 
 def check_brightrun(record: dict) -> str | None:
