@@ -59,6 +59,8 @@ class DashboardData:
 
 @dataclass(frozen=True)
 class TurnView:
+    """A turn as the preview panel shows it: not a StoredTurn, because its text is markdown-escaped."""
+
     role: str  # user | assistant
     text: str  # markdown-escaped
 

@@ -9,7 +9,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 
-from brightrun_gen.domain.models import Dimensions, Turn
+from brightrun_gen.domain.models import Dimensions, StoredTurn, Turn
 from brightrun_gen.errors import NotFound
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import read
@@ -46,14 +46,6 @@ class ConversationRow:
             "version": self.current_version,
             "updated_at": self.updated_at.isoformat() if self.updated_at else None,
         }
-
-
-@dataclass(frozen=True)
-class StoredTurn:
-    position: int
-    role: str
-    content: str
-    word_count: int
 
 
 @dataclass(frozen=True)
@@ -177,7 +169,7 @@ def get_detail(engine: Engine, key_or_id: str | int, version: int | None = None)
 def load_turns(conn: Connection, conversation_id: int, version: int) -> list[StoredTurn]:
     c = t.conversation_turns.c
     stmt = (
-        select(c.position, c.role, c.content, c.word_count)
+        select(c.role, c.content, c.position)
         .where(c.conversation_id == conversation_id, c.version == version)
         .order_by(c.position)
     )

@@ -13,8 +13,8 @@ from typing import Iterator, Sequence
 
 from sqlalchemy import Connection, Engine, and_, func, null, or_, select
 
-from brightrun_gen.domain.exportformats import PARTS, ExportConversation, ExportTurn, Generation
-from brightrun_gen.domain.models import Advisor, Dimensions, ReviewEvent
+from brightrun_gen.domain.exportformats import PARTS, ExportConversation, Generation
+from brightrun_gen.domain.models import Advisor, Dimensions, ReviewEvent, StoredTurn
 from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.errors import NotFound
 from brightrun_gen.store import tables as t
@@ -116,13 +116,14 @@ class ExportSnapshot:
             for cid in ids if cid in heads
         ]
 
-    def _turns(self, ids: list[int]) -> dict[int, tuple[ExportTurn, ...]]:
-        stmt = select(_turn.conversation_id, _turn.role, _turn.content).select_from(_current_turns()).where(
-            _turn.conversation_id.in_(ids)).order_by(_turn.conversation_id, _turn.version, _turn.position)
-        found: dict[int, list[ExportTurn]] = defaultdict(list)
+    def _turns(self, ids: list[int]) -> dict[int, tuple[StoredTurn, ...]]:
+        stmt = select(_turn.conversation_id, _turn.role, _turn.content, _turn.position).select_from(
+            _current_turns()).where(_turn.conversation_id.in_(ids)).order_by(
+            _turn.conversation_id, _turn.version, _turn.position)
+        found: dict[int, list[StoredTurn]] = defaultdict(list)
         # fetchall: one driver call per batch instead of one per row.
-        for cid, role, content in self._conn.execute(stmt).all():
-            found[cid].append(ExportTurn(role, content))
+        for cid, role, content, position in self._conn.execute(stmt).all():
+            found[cid].append(StoredTurn(role, content, position))
         return {cid: tuple(turns) for cid, turns in found.items()}
 
     def _metadata(self, ids: list[int]) -> dict[int, dict]:

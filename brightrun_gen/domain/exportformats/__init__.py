@@ -15,7 +15,7 @@ from brightrun_gen.domain.exportformats import (
     brightrun_json, metadata_csv, openai_jsonl, sharegpt_jsonl, training_pairs,
 )
 from brightrun_gen.domain.exportformats.base import (
-    OFFLINE_MODEL, PARTS, ExportContext, ExportConversation, ExportFormat, ExportTurn, FileTotals, Generation,
+    OFFLINE_MODEL, PARTS, ExportContext, ExportConversation, ExportFormat, FileTotals, Generation,
     InvalidExportRecord, encode_records, json_text,
 )
 from brightrun_gen.domain.exportformats.brightrun_json import check_brightrun
@@ -32,7 +32,7 @@ from brightrun_gen.errors import InputError
 
 __all__ = [
     "CSV_COLUMNS", "FORMATS", "OFFLINE_MODEL", "PARTS", "ExportContext", "ExportConversation", "ExportFormat",
-    "ExportTurn", "FileTotals", "Generation", "InvalidExportRecord", "advisor_system_prompt",
+    "FileTotals", "Generation", "InvalidExportRecord", "advisor_system_prompt",
     "assign_splits", "check_brightrun", "check_openai", "check_sharegpt", "check_training_pair",
     "conversation_problem", "encode_records", "encode_training_pairs", "get_format", "json_text",
     "training_pair_records",

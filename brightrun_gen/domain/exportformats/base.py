@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Literal, Mapping, NamedTuple
+from typing import Any, Callable, Literal, Mapping
 
 from brightrun_gen.domain.exportformats.system_prompt import advisor_system_prompt
-from brightrun_gen.domain.models import Advisor, Dimensions, ReviewEvent
+from brightrun_gen.domain.models import Advisor, Dimensions, ReviewEvent, StoredTurn
 from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.errors import BrightRunError
 
@@ -28,16 +28,6 @@ class InvalidExportRecord(BrightRunError):
 
 
 # --- what the store hands over ---------------------------------------------------------------
-
-
-class ExportTurn(NamedTuple):
-    """A stored turn as exports read it: 120,000 of these cost a tenth of as many pydantic Turns.
-
-    Not validated on the way in: the export's checks name the conversation and the turn instead.
-    """
-
-    role: str
-    content: str
 
 
 @dataclass(frozen=True)
@@ -60,7 +50,7 @@ class ExportConversation:
     source: str
     status: str
     dimensions: Dimensions
-    turns: tuple[ExportTurn, ...]
+    turns: tuple[StoredTurn, ...]
     metadata: dict
     quality: dict | None
     quality_score: float | None

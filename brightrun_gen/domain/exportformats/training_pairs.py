@@ -11,10 +11,10 @@ from functools import lru_cache
 from typing import Any
 
 from brightrun_gen.domain.exportformats.base import (
-    ExportContext, ExportConversation, ExportFormat, ExportTurn, FileTotals, json_text,
+    ExportContext, ExportConversation, ExportFormat, FileTotals, json_text,
 )
 from brightrun_gen.domain.exportformats.checks import text_problem
-from brightrun_gen.domain.models import Advisor
+from brightrun_gen.domain.models import Advisor, StoredTurn
 
 _CHAT_ROLES = frozenset(("user", "assistant"))
 # Keys a pair gets from the conversation itself; every other stored annotation is kept as it is.
@@ -71,7 +71,7 @@ def training_pair_records(conv: ExportConversation, ctx: ExportContext) -> list[
     return records
 
 
-def _training_pair(conv: ExportConversation, ctx: ExportContext, n: int, pair: tuple[ExportTurn, ExportTurn],
+def _training_pair(conv: ExportConversation, ctx: ExportContext, n: int, pair: tuple[StoredTurn, StoredTurn],
                    history: list[dict], notes: dict, metadata: dict) -> dict:
     """One pair in console key order: stored annotations where we have them, derived ones if not."""
     annotations = notes or _derived_annotations(conv, n)
