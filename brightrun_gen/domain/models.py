@@ -126,9 +126,11 @@ class Persona(Strict):
     emotional_baseline: str
     goals: list[str]
 
-    @property
-    def label(self) -> str:
-        return f"{self.name} ({self.archetype})" if self.archetype != self.name else self.name
+
+def persona_label(name: str, archetype: str) -> str:
+    """How tables, charts and console-era files name a client: 'Marcus Thompson - The Overwhelmed
+    Avoider', or the name alone when the archetype is missing or repeats it."""
+    return name if archetype in ("", name) else f"{name} - {archetype}"
 
 
 class Emotion(Strict):

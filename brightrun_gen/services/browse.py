@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from brightrun_gen.domain.models import DIMENSIONS
 from brightrun_gen.store import catalog_repo, conversations as conv_store, listing
 from brightrun_gen.store.conversations import ConversationDetail, ConversationQuery
+from brightrun_gen.store.db import read
 
 TABLE_COLUMNS = ["id", "key", "persona", "emotion", "topic", "tier", "status", "quality_score", "model", "updated_at"]
 
@@ -24,7 +25,9 @@ def conversation_table(engine: Engine, query: ConversationQuery | None = None) -
 
 
 def persona_labels(engine: Engine) -> dict[str, str]:
-    return {p["key"]: f"{p['name']} – {p['archetype']}" for p in catalog_repo.list_section(engine, "personas")}
+    """Every persona's key -> its label, as the export's training pairs name the client."""
+    with read(engine) as conn:
+        return catalog_repo.persona_labels(conn)
 
 
 def filter_options(engine: Engine) -> dict[str, list]:

@@ -17,7 +17,7 @@ from brightrun_gen.domain.exportformats import PARTS, ExportConversation, Genera
 from brightrun_gen.domain.models import Advisor, Dimensions, ReviewEvent, StoredTurn
 from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.errors import NotFound
-from brightrun_gen.store import tables as t
+from brightrun_gen.store import catalog_repo, tables as t
 from brightrun_gen.store.conversations import DIMENSION_COLUMNS, ConversationQuery, unflatten
 # The very filters `list_conversations` applies, so an export selects what the table shows.
 from brightrun_gen.store.conversations import _conditions as query_conditions
@@ -81,9 +81,7 @@ class ExportSnapshot:
 
     def persona_labels(self) -> dict[str, str]:
         """'marcus_thompson' -> 'Marcus Thompson - The Overwhelmed Avoider', as console files label clients."""
-        p = t.personas.c
-        rows = self._conn.execute(select(p.key, p.name, p.archetype))
-        return {key: name if archetype in ("", name) else f"{name} - {archetype}" for key, name, archetype in rows}
+        return catalog_repo.persona_labels(self._conn)
 
     def turn_counts(self, ids: Sequence[int]) -> dict[int, int]:
         """Turns of each conversation's current version."""
