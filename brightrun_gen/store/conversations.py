@@ -9,12 +9,13 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 
-from brightrun_gen.domain.models import Dimensions, StoredTurn, Turn
+from brightrun_gen.domain.models import DIMENSION_NAMES, Dimensions, StoredTurn, Turn
 from brightrun_gen.errors import NotFound
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import read
 
-DIMENSION_COLUMNS = tuple(Dimensions.model_fields)
+# The CLI's name for the dimensions (each one is a column); the store itself says DIMENSION_NAMES.
+DIMENSION_COLUMNS = DIMENSION_NAMES
 # Statuses a reviewer has decided on: a new generation never replaces these as current.
 REVIEWED = ("approved",)
 
@@ -69,7 +70,7 @@ class ConversationQuery:
 
 
 def _row(r) -> ConversationRow:
-    dims = Dimensions(**{name: r._mapping[name] for name in DIMENSION_COLUMNS})
+    dims = Dimensions(**{name: r._mapping[name] for name in DIMENSION_NAMES})
     return ConversationRow(
         id=r.id,
         key=r.key,
@@ -86,17 +87,18 @@ def _row(r) -> ConversationRow:
 
 
 _LIST_COLUMNS = [t.conversations.c[name] for name in (
-    "id", "key", *DIMENSION_COLUMNS, "status", "source", "quality_score", "model",
+    "id", "key", *DIMENSION_NAMES, "status", "source", "quality_score", "model",
     "current_version", "reviewer_notes", "last_error", "updated_at",
 )]
 
 
-def _conditions(query: ConversationQuery) -> list:
+def query_conditions(query: ConversationQuery) -> list:
+    """The WHERE conditions of a query: the table, the export and the listing select alike."""
     c = t.conversations.c
     conds = []
     for name, values in query.where.items():
-        if name not in DIMENSION_COLUMNS:
-            raise NotFound(f"unknown dimension {name!r}; use one of {', '.join(DIMENSION_COLUMNS)}")
+        if name not in DIMENSION_NAMES:
+            raise NotFound(f"unknown dimension {name!r}; use one of {', '.join(DIMENSION_NAMES)}")
         if values:
             conds.append(c[name].in_([int(v) if name == "tier" else v for v in values]))
     if query.statuses:
@@ -114,7 +116,7 @@ def _conditions(query: ConversationQuery) -> list:
 
 def list_conversations(engine: Engine, query: ConversationQuery | None = None) -> list[ConversationRow]:
     query = query or ConversationQuery()
-    stmt = select(*_LIST_COLUMNS).where(and_(True, *_conditions(query))).order_by(t.conversations.c.id)
+    stmt = select(*_LIST_COLUMNS).where(and_(True, *query_conditions(query))).order_by(t.conversations.c.id)
     if query.limit:
         stmt = stmt.limit(query.limit)
     with read(engine) as conn:

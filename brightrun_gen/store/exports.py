@@ -14,13 +14,11 @@ from typing import Iterator, Sequence
 from sqlalchemy import Connection, Engine, and_, func, null, or_, select
 
 from brightrun_gen.domain.exportformats import PARTS, ExportConversation, Generation
-from brightrun_gen.domain.models import Advisor, Dimensions, ReviewEvent, StoredTurn
+from brightrun_gen.domain.models import DIMENSION_NAMES, Advisor, Dimensions, ReviewEvent, StoredTurn
 from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.errors import NotFound
 from brightrun_gen.store import catalog_repo, tables as t
-from brightrun_gen.store.conversations import DIMENSION_COLUMNS, ConversationQuery, unflatten
-# The very filters `list_conversations` applies, so an export selects what the table shows.
-from brightrun_gen.store.conversations import _conditions as query_conditions
+from brightrun_gen.store.conversations import ConversationQuery, query_conditions, unflatten
 from brightrun_gen.store.db import read
 from brightrun_gen.store.reviews import EVENT_COLUMNS
 
@@ -44,7 +42,10 @@ class Selected:
 
 
 def select_conversations(engine: Engine, query: ConversationQuery) -> list[Selected]:
-    """The conversations a query matches, in id order: four columns, no models to build."""
+    """The conversations a query matches, in id order: four columns, no models to build.
+
+    The very conditions `list_conversations` applies, so an export selects what the table shows.
+    """
     stmt = select(_c.id, _c.key, _c.tier, _c.model).where(and_(True, *query_conditions(query))).order_by(_c.id)
     with read(engine) as conn:
         return [Selected(*row) for row in conn.execute(stmt).all()]
@@ -169,7 +170,7 @@ def _current_turns():
 
 
 def _head_query(ids: list[int], with_quality: bool):
-    dims = [_c[name] for name in DIMENSION_COLUMNS]
+    dims = [_c[name] for name in DIMENSION_NAMES]
     current = and_(_v.conversation_id == _c.id, _v.version == _c.current_version)
     # The breakdown is JSON to decode for every row: only when the format writes it.
     quality = _c.quality if with_quality else null().label("quality")
@@ -183,7 +184,7 @@ def _head_query(ids: list[int], with_quality: bool):
 def _conversation(head, turns, metadata, usage, events) -> ExportConversation:
     columns = head._mapping  # built on each access: take it once
     # The columns are typed and NOT NULL, so the values are valid Dimensions as stored.
-    dimensions = Dimensions.model_construct(**{name: columns[name] for name in DIMENSION_COLUMNS})
+    dimensions = Dimensions.model_construct(**{name: columns[name] for name in DIMENSION_NAMES})
     return ExportConversation(
         id=head.id,
         key=head.key,
