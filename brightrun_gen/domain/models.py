@@ -31,6 +31,10 @@ Key = Annotated[str, Field(max_length=KEY_MAX)]
 Label = Annotated[str, Field(max_length=LABEL_MAX)]
 Name = Annotated[str, Field(max_length=NAME_MAX)]
 
+# The model name the offline generator writes: labelled as such everywhere, left out of exports
+# unless asked for.
+OFFLINE_MODEL = "offline"
+
 STATUSES = (
     "not_generated",
     "queued",

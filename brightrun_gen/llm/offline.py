@@ -10,11 +10,11 @@ import hashlib
 import json
 import random
 
+from brightrun_gen.domain.models import OFFLINE_MODEL
 from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.domain.prompts import RenderedPrompt
 from brightrun_gen.llm.base import Answer
 
-OFFLINE_MODEL = "offline"
 
 _OPENERS = (
     "Hi Elena, I have to be honest, I've been putting this off for weeks because thinking about {topic} makes me feel {start}. ",

@@ -23,7 +23,7 @@ from brightrun_gen.domain import exportformats as fmts
 from brightrun_gen.domain.exportformats import (
     ExportContext, ExportConversation, ExportFormat, FileTotals, InvalidExportRecord,
 )
-from brightrun_gen.domain.models import DIMENSION_NAMES, STATUSES
+from brightrun_gen.domain.models import DIMENSION_NAMES, OFFLINE_MODEL, STATUSES
 from brightrun_gen.errors import InputError
 from brightrun_gen.services.exportwriters import ExportedFile, FileSink, open_sink
 from brightrun_gen.store import exports as store_exports
@@ -160,10 +160,10 @@ def _select(engine: Engine, request: ExportRequest) -> _Selection:
     query = ConversationQuery(where={k: list(v) for k, v in request.where.items()},
                               statuses=request.effective_statuses, ids=ids)
     rows = store_exports.select_conversations(engine, query)
-    offline = sum(r.model == fmts.OFFLINE_MODEL for r in rows)
+    offline = sum(r.model == OFFLINE_MODEL for r in rows)
     if request.include_offline:
         return _Selection(rows, offline, 0)
-    return _Selection([r for r in rows if r.model != fmts.OFFLINE_MODEL], 0, offline)
+    return _Selection([r for r in rows if r.model != OFFLINE_MODEL], 0, offline)
 
 
 def _nothing_matches(request: ExportRequest, selection: _Selection) -> str:

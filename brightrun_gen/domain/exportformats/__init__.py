@@ -15,8 +15,7 @@ from brightrun_gen.domain.exportformats import (
     brightrun_json, metadata_csv, openai_jsonl, sharegpt_jsonl, training_pairs,
 )
 from brightrun_gen.domain.exportformats.base import (
-    OFFLINE_MODEL, PARTS, ExportContext, ExportConversation, ExportFormat, FileTotals, Generation,
-    InvalidExportRecord, encode_records, json_text,
+    PARTS, ExportContext, ExportConversation, ExportFormat, FileTotals, Generation, InvalidExportRecord,
 )
 from brightrun_gen.domain.exportformats.brightrun_json import check_brightrun
 from brightrun_gen.domain.exportformats.checks import conversation_problem
@@ -31,10 +30,10 @@ from brightrun_gen.domain.exportformats.training_pairs import (
 from brightrun_gen.errors import InputError
 
 __all__ = [
-    "CSV_COLUMNS", "FORMATS", "OFFLINE_MODEL", "PARTS", "ExportContext", "ExportConversation", "ExportFormat",
+    "CSV_COLUMNS", "FORMATS", "PARTS", "ExportContext", "ExportConversation", "ExportFormat",
     "FileTotals", "Generation", "InvalidExportRecord", "advisor_system_prompt",
     "assign_splits", "check_brightrun", "check_openai", "check_sharegpt", "check_training_pair",
-    "conversation_problem", "encode_records", "encode_training_pairs", "get_format", "json_text",
+    "conversation_problem", "encode_training_pairs", "get_format",
     "training_pair_records",
 ]
 

@@ -14,7 +14,6 @@ from brightrun_gen.domain.models import Advisor, Dimensions, ReviewEvent, Stored
 from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.errors import BrightRunError
 
-OFFLINE_MODEL = "offline"
 # What a conversation carries beyond its row and turns; a format reads only the parts it writes.
 PARTS = frozenset(("metadata", "quality", "usage", "reviews"))
 
