@@ -19,7 +19,7 @@ import pytest
 from brightrun_gen.config import Settings
 from brightrun_gen.domain import exportformats as fmts
 from brightrun_gen.domain.catalog import load_catalog
-from brightrun_gen.domain.models import Advisor, Dimensions, Turn
+from brightrun_gen.domain.models import Advisor, Dimensions, StoredTurn, Turn
 from brightrun_gen.domain.seedfiles import parse_seed_file
 from brightrun_gen.errors import InputError, NotFound
 from brightrun_gen.services.exporting import ExportRequest, count, export, preview
@@ -430,7 +430,7 @@ def test_advisor_system_prompt_speaks_from_the_profile():
 
 
 def test_the_pair_encoder_writes_exactly_what_json_dumps_writes():
-    turns = tuple(fmts.ExportTurn(role, text) for role, text in tricky_turns(3))
+    turns = tuple(StoredTurn(role, text, i) for i, (role, text) in enumerate(tricky_turns(3)))
     dims = Dimensions(tier=2, persona="marcus_thompson", emotion_start="shame", emotion_end="relief",
                       topic="debt", content_category="Debt", topic_cluster="Foundations", intent="seek_help",
                       tone="warm", outcome_type="action_plan", scenario="sc_01")

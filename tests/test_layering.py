@@ -46,7 +46,7 @@ def test_package_never_imports_streamlit(path):
     assert not {m for m in imported_modules(path) if m.split(".")[0] in {"streamlit", "st_aggrid"}}
 
 
-@pytest.mark.parametrize("path", sorted((REPO / "brightrun_gen" / "domain").glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted((REPO / "brightrun_gen" / "domain").rglob("*.py")), ids=lambda p: p.name)
 def test_domain_is_pure(path):
     io_modules = {"sqlalchemy", "anthropic", "httpx", "psycopg", "brightrun_gen.store", "brightrun_gen.services", "brightrun_gen.llm"}
     assert not {m for m in imported_modules(path) if m.startswith(tuple(io_modules))}

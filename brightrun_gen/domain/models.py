@@ -1,4 +1,5 @@
-"""The one set of pydantic models: catalog entries, planned rows and the conversation schema.
+"""The one set of models: catalog entries, planned rows, the conversation schema, the statuses,
+and the turns and review events the store reads back.
 
 The JSON schema sent to Claude, the validation of its answer, the importers and the exporters
 all use `GeneratedConversation` / `Turn`, so a conversation means the same thing everywhere.
@@ -6,7 +7,9 @@ all use `GeneratedConversation` / `Turn`, so a conversation means the same thing
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +31,10 @@ Key = Annotated[str, Field(max_length=KEY_MAX)]
 Label = Annotated[str, Field(max_length=LABEL_MAX)]
 Name = Annotated[str, Field(max_length=NAME_MAX)]
 
+# The model name the offline generator writes: labelled as such everywhere, left out of exports
+# unless asked for.
+OFFLINE_MODEL = "offline"
+
 STATUSES = (
     "not_generated",
     "queued",
@@ -39,7 +46,6 @@ STATUSES = (
     "failed",
     "seed",
 )
-SOURCES = ("plan", "seed", "import")
 
 # Groups of statuses, each named once for what it means.
 DECISIONS = ("approved", "needs_edit", "rejected")  # a reviewer's decision about the current text
@@ -126,9 +132,11 @@ class Persona(Strict):
     emotional_baseline: str
     goals: list[str]
 
-    @property
-    def label(self) -> str:
-        return f"{self.name} ({self.archetype})" if self.archetype != self.name else self.name
+
+def persona_label(name: str, archetype: str) -> str:
+    """How tables, charts and console-era files name a client: 'Marcus Thompson - The Overwhelmed
+    Avoider', or the name alone when the archetype is missing or repeats it."""
+    return name if archetype in ("", name) else f"{name} - {archetype}"
 
 
 class Emotion(Strict):
@@ -217,8 +225,9 @@ class Dimensions(Strict):
     edge_case: Key | None = None
 
 
-# Every field of a row's dimensions: the columns of `conversations` that `--where` can filter on.
-DIMENSION_FIELDS = tuple(Dimensions.model_fields)
+# Every field of Dimensions, in order; each is a column of `conversations` (DIMENSIONS above are
+# the ones a reviewer filters by).
+DIMENSION_NAMES = tuple(Dimensions.model_fields)
 
 
 class PlannedRow(Strict):
@@ -252,3 +261,41 @@ class BrightRunFile(Strict):
     dataset: DatasetInfo
     advisor: Advisor | None = None
     conversations: list[ConversationRecord]
+
+
+# --- read back from the store --------------------------------------------------------------
+
+
+class StoredTurn(NamedTuple):
+    """A turn as the store gives it back: its role, its text and its place (from 0) in its version.
+
+    Not a `Turn`: the text was validated on the way in, and an export reads 120,000 turns at a
+    time, where a tuple costs a tenth of as many pydantic models. An export's checks still name
+    a bad turn.
+    """
+
+    role: str
+    content: str
+    position: int
+
+    @property
+    def word_count(self) -> int:
+        """As the store counts it when it saves the turn."""
+        return len(self.content.split())
+
+
+@dataclass(frozen=True)
+class ReviewEvent:
+    """One reviewer decision about one version of a conversation: a row of the audit trail."""
+
+    id: int
+    version: int
+    action: str  # one of DECISIONS
+    reviewer: str
+    notes: str | None
+    at: datetime | None
+
+    def as_dict(self) -> dict:
+        """The history row the review page and the CLI show."""
+        return {"id": self.id, "version": self.version, "action": self.action, "reviewer": self.reviewer,
+                "notes": self.notes, "at": self.at}

@@ -11,6 +11,22 @@ from brightrun_gen.errors import InputError
 
 
 @dataclass(frozen=True)
+class Usage:
+    """Tokens that model calls used, and their cost: one call's, or the sum over several.
+
+    A provider reports one call's tokens (`calls=1`; the price table sets the cost above it).
+    An export sums every attempt logged for a conversation; `calls=0` means none was logged.
+    """
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_tokens: int = 0
+    cache_read_tokens: int = 0
+    cost_usd: float = 0.0
+    calls: int = 0
+
+
+@dataclass(frozen=True)
 class Price:
     input: float
     output: float

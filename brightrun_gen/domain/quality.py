@@ -12,7 +12,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Callable, Sequence
 
-from brightrun_gen.domain.models import Turn
+from brightrun_gen.domain.models import Dimensions, Turn
 
 
 @dataclass(frozen=True)
@@ -128,6 +128,14 @@ def score_conversation(
     conv = _Conversation(tuple(turns), tuple(persona_names), tuple(topic_terms))
     criteria = tuple(_result(rule, *_CHECKS[rule.name](rule, conv)) for rule in RULES)
     return QualityReport(score=_overall(criteria), criteria=criteria)
+
+
+def scoring_terms(dims: Dimensions, persona: tuple[str, str] | None,
+                  topic: str | None) -> tuple[list[str], list[str]]:
+    """The names the rules look for: the persona's (name, archetype) and the topic's name as the
+    catalog has them, or the row's keys read as words when the catalog lacks the entry."""
+    names = list(persona) if persona else [dims.persona.replace("_", " ")]
+    return names, [topic or dims.topic.replace("_", " ")]
 
 
 def _result(rule: Rule, score: float, detail: str) -> CriterionResult:

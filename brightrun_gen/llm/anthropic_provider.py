@@ -12,9 +12,10 @@ from email.utils import parsedate_to_datetime
 import anthropic
 
 from brightrun_gen.domain.models import GeneratedConversation
+from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.domain.prompts import RenderedPrompt
 from brightrun_gen.errors import InvalidAnswer, ProviderError, RateLimited
-from brightrun_gen.llm.base import Answer, Usage
+from brightrun_gen.llm.base import Answer
 
 _SCHEMA = anthropic.transform_schema(GeneratedConversation.model_json_schema())
 
@@ -59,6 +60,7 @@ def answer_from_message(message, retries: int = 0) -> Answer:
         output_tokens=u.output_tokens or 0,
         cache_creation_tokens=getattr(u, "cache_creation_input_tokens", 0) or 0,
         cache_read_tokens=getattr(u, "cache_read_input_tokens", 0) or 0,
+        calls=1,
     )
     return Answer(text=text, stop_reason=message.stop_reason, model=message.model, usage=usage, retries=retries)
 

@@ -5,15 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.domain.prompts import RenderedPrompt
-
-
-@dataclass(frozen=True)
-class Usage:
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_creation_tokens: int = 0
-    cache_read_tokens: int = 0
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,11 @@ import hashlib
 import json
 import random
 
+from brightrun_gen.domain.models import OFFLINE_MODEL
+from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.domain.prompts import RenderedPrompt
-from brightrun_gen.llm.base import Answer, Usage
+from brightrun_gen.llm.base import Answer
 
-OFFLINE_MODEL = "offline"
 
 _OPENERS = (
     "Hi Elena, I have to be honest, I've been putting this off for weeks because thinking about {topic} makes me feel {start}. ",
@@ -71,7 +72,7 @@ class OfflineProvider:
         turns.append(("assistant", rng.choice(_ADVISOR_CLOSE)))
         body = {"turns": [{"role": role, "content": text.format(**words)} for role, text in turns]}
         text = json.dumps(body, ensure_ascii=False)
-        usage = Usage(input_tokens=self.count_tokens(prompt), output_tokens=len(text) // 4)
+        usage = Usage(input_tokens=self.count_tokens(prompt), output_tokens=len(text) // 4, calls=1)
         return Answer(text=text, stop_reason="end_turn", model=OFFLINE_MODEL, usage=usage)
 
     def count_tokens(self, prompt: RenderedPrompt) -> int:

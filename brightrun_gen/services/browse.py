@@ -27,7 +27,9 @@ def conversation_table(engine: Engine, query: ConversationQuery | None = None) -
 
 
 def persona_labels(engine: Engine) -> dict[str, str]:
-    return {p["key"]: f"{p['name']} – {p['archetype']}" for p in catalog_repo.list_section(engine, "personas")}
+    """Every persona's key -> its label, as the export's training pairs name the client."""
+    with read(engine) as conn:
+        return catalog_repo.persona_labels(conn)
 
 
 def filter_options(engine: Engine) -> dict[str, list]:

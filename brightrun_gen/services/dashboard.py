@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from brightrun_gen.config import Settings
 from brightrun_gen.domain.markdown import escape_markdown
 from brightrun_gen.domain.models import (
-    BUSY, DIMENSIONS, FILTER_LABELS, GENERATABLE, KEPT, STATUS_COLORS, STATUS_LABELS, TIER_LABELS,
+    BUSY, DIMENSIONS, FILTER_LABELS, GENERATABLE, KEPT, OFFLINE_MODEL, STATUS_COLORS, STATUS_LABELS, TIER_LABELS,
 )
 from brightrun_gen.errors import InputError
 from brightrun_gen.services import browse, runner
@@ -62,6 +62,8 @@ class DashboardData:
 
 @dataclass(frozen=True)
 class TurnView:
+    """A turn as the preview panel shows it: not a StoredTurn, because its text is markdown-escaped."""
+
     role: str  # user | assistant
     text: str  # markdown-escaped
 
@@ -166,7 +168,7 @@ def preview(engine: Engine, key: str, *, job_running: bool = False) -> Preview:
         status_color=STATUS_COLORS.get(row.status, "gray"),
         facts=[(label, escape_markdown(value)) for label, value in facts],
         turns=[TurnView(t.role, escape_markdown(t.content)) for t in detail.turns],
-        offline=row.model == "offline",
+        offline=row.model == OFFLINE_MODEL,
         generate_label="Regenerate" if row.current_version else "Generate",
         blocked_reason=_blocked(row.status, job_running),
         last_error=escape_markdown(row.last_error) if row.status == "failed" else None,
@@ -176,7 +178,7 @@ def preview(engine: Engine, key: str, *, job_running: bool = False) -> Preview:
 def model_label(model: str | None) -> str:
     if not model:
         return "—"
-    return "offline (placeholder text, not Claude)" if model == "offline" else model
+    return "offline (placeholder text, not Claude)" if model == OFFLINE_MODEL else model
 
 
 def _blocked(status: str, job_running: bool) -> str | None:

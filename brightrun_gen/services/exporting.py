@@ -7,16 +7,12 @@ export fails with the reason and never leaves a bad file behind.
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import json
 import os
-import queue
 import tempfile
-import threading
 import uuid
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -27,16 +23,14 @@ from brightrun_gen.domain import exportformats as fmts
 from brightrun_gen.domain.exportformats import (
     ExportContext, ExportConversation, ExportFormat, FileTotals, InvalidExportRecord,
 )
-from brightrun_gen.domain.models import STATUSES
+from brightrun_gen.domain.models import DIMENSION_NAMES, OFFLINE_MODEL, STATUSES
 from brightrun_gen.errors import InputError
+from brightrun_gen.services.exportwriters import ExportedFile, FileSink, open_sink
 from brightrun_gen.store import exports as store_exports
 from brightrun_gen.store.conversations import ConversationQuery
 from brightrun_gen.store.exports import ExportSnapshot, Selected
 
 DEFAULT_STATUSES = ("approved",)
-# Characters JSON leaves raw that str.splitlines() and some JSONL readers take as line ends, as
-# UTF-8 (those bytes only ever encode these characters) and as JSON escapes.
-_LINE_BREAKS = {"\u2028".encode(): b"\\u2028", "\u2029".encode(): b"\\u2029", "\x85".encode(): b"\\u0085"}
 
 
 @dataclass(frozen=True)
@@ -62,20 +56,6 @@ class ExportRequest:
         if self.statuses is None:
             return () if self.ids else DEFAULT_STATUSES
         return tuple(self.statuses)
-
-
-@dataclass(frozen=True)
-class ExportedFile:
-    path: Path
-    split: str | None
-    conversations: int
-    records: int
-    turns: int
-    bytes: int
-    sha256: str
-
-    def as_dict(self) -> dict:
-        return {**asdict(self), "path": self.path.name}
 
 
 @dataclass(frozen=True)
@@ -180,10 +160,10 @@ def _select(engine: Engine, request: ExportRequest) -> _Selection:
     query = ConversationQuery(where={k: list(v) for k, v in request.where.items()},
                               statuses=request.effective_statuses, ids=ids)
     rows = store_exports.select_conversations(engine, query)
-    offline = sum(r.model == fmts.OFFLINE_MODEL for r in rows)
+    offline = sum(r.model == OFFLINE_MODEL for r in rows)
     if request.include_offline:
         return _Selection(rows, offline, 0)
-    return _Selection([r for r in rows if r.model != fmts.OFFLINE_MODEL], 0, offline)
+    return _Selection([r for r in rows if r.model != OFFLINE_MODEL], 0, offline)
 
 
 def _nothing_matches(request: ExportRequest, selection: _Selection) -> str:
@@ -250,27 +230,8 @@ def _checked_records(fmt: ExportFormat, conv: ExportConversation, context: Expor
         records = fmt.records(conv, context)
         problem = next(filter(None, map(fmt.check, records)), None)
     if problem:
-        raise _invalid(fmt, conv, problem)
+        raise InvalidExportRecord.about(fmt.name, conv, problem)
     return records
-
-
-def _encoded(fmt: ExportFormat, conv: ExportConversation, records: list[dict]) -> list[bytes]:
-    try:
-        return fmt.encode(records)
-    except ValueError as error:  # NaN or Infinity somewhere in the record
-        raise _invalid(fmt, conv, str(error)) from None
-
-
-def _invalid(fmt: ExportFormat, conv: ExportConversation, problem: str) -> InvalidExportRecord:
-    return InvalidExportRecord(f"{fmt.name} export: conversation {conv.key!r} (id {conv.id}): {problem}; "
-                               "no file was written")
-
-
-def _one_line(data: bytes) -> bytes:
-    for raw, escaped in _LINE_BREAKS.items():
-        if raw in data:
-            data = data.replace(raw, escaped)
-    return data
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -291,11 +252,11 @@ def _write_files(snapshot: ExportSnapshot, fmt: ExportFormat, context: ExportCon
                  selection: _Selection, plan: _Plan) -> tuple[list[ExportedFile], _Tally]:
     """Stream every record into its file; commit all files only when all of them passed."""
     totals = _file_totals(snapshot, fmt, selection, plan)
-    sinks: dict[str | None, _Sink] = {}
+    sinks: dict[str | None, FileSink] = {}
     tally = _Tally()
     try:
         for name, path in plan.targets.items():
-            sinks[name] = _open_sink(path, name, fmt, context, totals[name])
+            sinks[name] = open_sink(path, name, fmt, context, totals[name])
         for conv in snapshot.conversations(selection.ids, parts=fmt.reads):
             records = _checked_records(fmt, conv, context)
             sinks[plan.file_of(conv.key)].add(conv, records)
@@ -310,156 +271,13 @@ def _write_files(snapshot: ExportSnapshot, fmt: ExportFormat, context: ExportCon
     return files, tally
 
 
-class _HashedFile:
-    """Bytes out, hashed and counted as they are written (no second read of a big file).
-
-    A helper thread hashes and writes: both release the GIL, so on a second core they overlap
-    with building the next records. Chunks of about 1 MB keep the hand-offs few; a bounded
-    queue keeps at most 16 of them in flight.
-    """
-
-    CHUNK = 1 << 20
-
-    def __init__(self, path: Path):
-        self._file = open(path, "xb")
-        self.sha256 = hashlib.sha256()
-        self.bytes = 0
-        self._pending: list[bytes] = []
-        self._pending_size = 0
-        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=16)
-        self._failure: BaseException | None = None
-        self._writer = threading.Thread(target=self._drain, name=f"export {path.name}", daemon=True)
-        self._writer.start()
-
-    def write_bytes(self, data: bytes) -> None:
-        self.bytes += len(data)
-        self._pending.append(data)
-        self._pending_size += len(data)
-        if self._pending_size >= self.CHUNK:
-            self._hand_off()
-
-    def write(self, text: str) -> None:
-        """Text as UTF-8; also what csv.writer calls."""
-        self.write_bytes(text.encode("utf-8"))
-
-    def close(self) -> None:
-        """Write what is left and wait for it; raises what the writer met (e.g. disk full)."""
-        if self._writer.is_alive():
-            self._hand_off()
-            self._chunks.put(None)
-            self._writer.join()
-            self._file.close()
-        if self._failure is not None:
-            raise self._failure
-
-    def _hand_off(self) -> None:
-        if self._failure is not None:
-            raise self._failure
-        if self._pending:
-            self._chunks.put(b"".join(self._pending))
-            self._pending, self._pending_size = [], 0
-
-    def _drain(self) -> None:
-        while (chunk := self._chunks.get()) is not None:
-            if self._failure is None:
-                try:
-                    self.sha256.update(chunk)
-                    self._file.write(chunk)
-                except BaseException as error:  # handed to the export thread at its next write
-                    self._failure = error
-
-
-class _Sink:
-    """One file being written: a hidden partial file beside the target until commit."""
-
-    def __init__(self, target: Path, split: str | None, fmt: ExportFormat):
-        self.target, self.split, self.fmt = target, split, fmt
-        self.partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.partial")
-        self.out = _HashedFile(self.partial)
-        self.conversations = self.records = self.turns = 0
-
-    def start(self, context: ExportContext, totals: FileTotals) -> None:
-        pass
-
-    def add(self, conv: ExportConversation, records: list[dict]) -> None:
-        self.write(conv, records)
-        self.conversations += 1
-        self.records += len(records)
-        self.turns += len(conv.turns)
-
-    def write(self, conv: ExportConversation, records: list[dict]) -> None:
-        raise NotImplementedError
-
-    def end(self) -> None:
-        pass
-
-    def finish(self) -> ExportedFile:
-        self.end()
-        self.out.close()
-        return ExportedFile(self.target, self.split, self.conversations, self.records, self.turns,
-                            self.out.bytes, self.out.sha256.hexdigest())
-
-    def commit(self) -> None:
-        os.replace(self.partial, self.target)
-
-    def discard(self) -> None:
-        try:
-            self.out.close()
-        except OSError:
-            pass  # the export already failed; its first error is the one to report
-        self.partial.unlink(missing_ok=True)
-
-
-class _JsonLinesSink(_Sink):
-    def write(self, conv: ExportConversation, records: list[dict]) -> None:
-        for data in _encoded(self.fmt, conv, records):
-            self.out.write_bytes(_one_line(data))
-            self.out.write_bytes(b"\n")
-
-
-class _JsonDocumentSink(_Sink):
-    """{head…, "list_key": [record,\\n record, …]}: one record per line, never the whole list in memory."""
-
-    def start(self, context: ExportContext, totals: FileTotals) -> None:
-        head = json.dumps(self.fmt.head(context, totals), ensure_ascii=False, indent=2)
-        self.out.write(f"{head[:-1].rstrip()},\n  {json.dumps(self.fmt.list_key)}: [\n")
-        self._separator = b"    "
-
-    def write(self, conv: ExportConversation, records: list[dict]) -> None:
-        for data in _encoded(self.fmt, conv, records):
-            self.out.write_bytes(self._separator)
-            self.out.write_bytes(data)
-            self._separator = b",\n    "
-
-    def end(self) -> None:
-        self.out.write("\n  ]\n}\n")
-
-
-class _CsvSink(_Sink):
-    def start(self, context: ExportContext, totals: FileTotals) -> None:
-        self._writer = csv.writer(self.out)
-        self._writer.writerow(self.fmt.columns)
-
-    def write(self, conv: ExportConversation, records: list[dict]) -> None:
-        for record in records:
-            self._writer.writerow([record[column] for column in self.fmt.columns])
-
-
-def _open_sink(target: Path, split: str | None, fmt: ExportFormat, context: ExportContext,
-               totals: FileTotals) -> _Sink:
-    layouts = {"jsonl": _JsonLinesSink, "json": _JsonDocumentSink, "csv": _CsvSink}
-    sink = layouts[fmt.layout](target, split, fmt)
-    sink.start(context, totals)
-    return sink
-
-
 # --- counts and manifest ---------------------------------------------------------------------
 
 
 class _Tally:
     """Conversations per value of every dimension, status, source and model."""
 
-    FIELDS = (*fmts.DIMENSION_NAMES, "status", "source", "model")
+    FIELDS = (*DIMENSION_NAMES, "status", "source", "model")
 
     def __init__(self) -> None:
         self._counts: dict[str, Counter] = defaultdict(Counter)

@@ -16,9 +16,9 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 from brightrun_gen.config import Settings, get_settings
 from brightrun_gen.domain.answers import parse_answer, storable_text
 from brightrun_gen.domain.models import Catalog, GeneratedConversation
-from brightrun_gen.domain.pricing import PriceTable
+from brightrun_gen.domain.pricing import PriceTable, Usage
 from brightrun_gen.domain.prompts import PromptTemplate, RenderedPrompt, prompt_values, render
-from brightrun_gen.domain.quality import score_conversation
+from brightrun_gen.domain.quality import score_conversation, scoring_terms
 from brightrun_gen.errors import BrightRunError, InvalidAnswer, ProviderError
 from brightrun_gen.llm.base import Answer, Provider
 from brightrun_gen.llm.factory import make_provider
@@ -103,11 +103,9 @@ def prepare(engine: Engine, conversation_id: int) -> Prepared:
         static = _static(engine, conn)
     d = row.dimensions
     prompt = render(static.templates[d.tier], prompt_values(d, static.catalog, static.examples[d.tier]))
-    persona = next((p for p in static.catalog.personas if p.key == d.persona), None)
-    topic = next((x for x in static.catalog.topics if x.key == d.topic), None)
-    names = [persona.name, persona.archetype] if persona else [d.persona.replace("_", " ")]
-    topics = [topic.name] if topic else [d.topic.replace("_", " ")]
-    return Prepared(row.id, row.key, prompt, names, topics)
+    persona = next(((p.name, p.archetype) for p in static.catalog.personas if p.key == d.persona), None)
+    topic = next((x.name for x in static.catalog.topics if x.key == d.topic), None)
+    return Prepared(row.id, row.key, prompt, *scoring_terms(d, persona, topic))
 
 
 # Called inside the transaction that stores the outcome, with (conn, status, error): the runner
@@ -215,7 +213,7 @@ def _log(engine: Engine, log: dict, started: float, **values) -> None:
         log_store.insert_log(conn, **{**log, **values, "duration_ms": int((time.perf_counter() - started) * 1000)})
 
 
-def _cost(prices: PriceTable, model: str, usage, batch: bool) -> float:
+def _cost(prices: PriceTable, model: str, usage: Usage, batch: bool) -> float:
     return prices.cost(model, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
                        cache_creation_tokens=usage.cache_creation_tokens, cache_read_tokens=usage.cache_read_tokens,
                        batch=batch)

@@ -10,7 +10,7 @@ from typing import Iterable
 from sqlalchemy import Connection, Engine
 
 from brightrun_gen.domain.models import ConversationRecord, Demographics, Persona
-from brightrun_gen.domain.quality import score_conversation
+from brightrun_gen.domain.quality import score_conversation, scoring_terms
 from brightrun_gen.domain.seedfiles import parse_seed_file
 from brightrun_gen.errors import BrightRunError, InputError
 from brightrun_gen.store import catalog_repo, conversations as conv_store
@@ -75,7 +75,8 @@ def _store_record(conn: Connection, record: ConversationRecord) -> int:
         catalog_repo.ensure_persona(conn, persona)
     status = "seed" if record.source == "seed" else "generated"
     cid = conv_store.insert_conversation(conn, record.key, record.dimensions, source=record.source, status=status)
-    names, topic_terms = catalog_repo.scoring_terms(conn, record.dimensions.persona, record.dimensions.topic)
+    dims = record.dimensions
+    names, topic_terms = scoring_terms(dims, *catalog_repo.persona_and_topic_names(conn, dims.persona, dims.topic))
     quality = score_conversation(record.turns, persona_names=names, topic_terms=topic_terms).as_dict()
     model = record.metadata.get("generation", {}).get("model", "human") if record.source != "seed" else "human"
     conv_store.save_version(conn, cid, record.turns, model=model, status=status, quality=quality)

@@ -8,7 +8,7 @@ from typing import Sequence
 import pandas as pd
 from sqlalchemy import Engine
 
-from brightrun_gen.domain.models import WRITTEN
+from brightrun_gen.domain.models import OFFLINE_MODEL, WRITTEN
 from brightrun_gen.errors import InputError
 from brightrun_gen.services.browse import persona_labels
 from brightrun_gen.store import catalog_repo, conversations as conv_store, insights as store, logs as log_store
@@ -150,7 +150,7 @@ def quality_distribution(engine: Engine) -> pd.DataFrame:
 
 
 def _writer(model: str | None) -> str:
-    if model == "offline":
+    if model == OFFLINE_MODEL:
         return "offline generator"
     if model in (None, "", "human"):
         return "person (seed / import)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, func, select
 
-from brightrun_gen.domain.models import Advisor, Catalog, Persona
+from brightrun_gen.domain.models import Advisor, Catalog, Persona, persona_label
 from brightrun_gen.errors import InputError
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import read
@@ -89,12 +89,19 @@ def list_section(engine: Engine, section: str) -> list[dict]:
         return list(conn.scalars(select(table.c.data).order_by(table.c.id)))
 
 
-def scoring_terms(conn: Connection, persona_key: str, topic_key: str) -> tuple[list[str], list[str]]:
-    """Names the quality rules look for: the persona's name and archetype, the topic's name."""
+def persona_and_topic_names(conn: Connection, persona_key: str,
+                            topic_key: str) -> tuple[tuple[str, str] | None, str | None]:
+    """The persona's (name, archetype) and the topic's name; None for an entry the catalog lacks."""
     persona = conn.execute(select(t.personas.c.name, t.personas.c.archetype).where(t.personas.c.key == persona_key)).first()
-    names = [persona.name, persona.archetype] if persona else [persona_key.replace("_", " ")]
     topic = conn.scalar(select(t.topics.c.name).where(t.topics.c.key == topic_key))
-    return names, [topic or topic_key.replace("_", " ")]
+    return (tuple(persona) if persona else None), topic
+
+
+def persona_labels(conn: Connection) -> dict[str, str]:
+    """Every persona's key -> its label ('Marcus Thompson - The Overwhelmed Avoider')."""
+    p = t.personas.c
+    return {key: persona_label(name, archetype)
+            for key, name, archetype in conn.execute(select(p.key, p.name, p.archetype).order_by(p.id))}
 
 
 def _fingerprint_query():

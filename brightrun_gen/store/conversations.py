@@ -9,12 +9,11 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 
-from brightrun_gen.domain.models import Dimensions, Turn
+from brightrun_gen.domain.models import DIMENSION_NAMES, Dimensions, StoredTurn, Turn
 from brightrun_gen.errors import InputError, NotFound
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import read
 
-DIMENSION_COLUMNS = tuple(Dimensions.model_fields)
 # Statuses a reviewer has decided on: a new generation never replaces these as current.
 REVIEWED = ("approved",)
 
@@ -49,17 +48,6 @@ class ConversationRow:
 
 
 @dataclass(frozen=True)
-class StoredTurn:
-    position: int
-    role: str
-    content: str
-    word_count: int
-
-    def as_turn(self) -> Turn:
-        return Turn(role=self.role, content=self.content)
-
-
-@dataclass(frozen=True)
 class ConversationDetail:
     row: ConversationRow
     turns: list[StoredTurn]
@@ -80,7 +68,7 @@ class ConversationQuery:
 
 
 def _row(r) -> ConversationRow:
-    dims = Dimensions(**{name: r._mapping[name] for name in DIMENSION_COLUMNS})
+    dims = Dimensions(**{name: r._mapping[name] for name in DIMENSION_NAMES})
     return ConversationRow(
         id=r.id,
         key=r.key,
@@ -97,17 +85,18 @@ def _row(r) -> ConversationRow:
 
 
 _LIST_COLUMNS = [t.conversations.c[name] for name in (
-    "id", "key", *DIMENSION_COLUMNS, "status", "source", "quality_score", "model",
+    "id", "key", *DIMENSION_NAMES, "status", "source", "quality_score", "model",
     "current_version", "reviewer_notes", "last_error", "updated_at",
 )]
 
 
-def _conditions(query: ConversationQuery) -> list:
+def query_conditions(query: ConversationQuery) -> list:
+    """The WHERE conditions of a query: the table, the export and the listing select alike."""
     c = t.conversations.c
     conds = []
     for name, values in query.where.items():
-        if name not in DIMENSION_COLUMNS:
-            raise NotFound(f"unknown dimension {name!r}; use one of {', '.join(DIMENSION_COLUMNS)}")
+        if name not in DIMENSION_NAMES:
+            raise NotFound(f"unknown dimension {name!r}; use one of {', '.join(DIMENSION_NAMES)}")
         if values:
             conds.append(c[name].in_([_tier(v) if name == "tier" else v for v in values]))
     if query.statuses:
@@ -131,7 +120,7 @@ def _tier(value: Any) -> int:
 
 def list_conversations(engine: Engine, query: ConversationQuery | None = None) -> list[ConversationRow]:
     query = query or ConversationQuery()
-    stmt = select(*_LIST_COLUMNS).where(and_(True, *_conditions(query))).order_by(t.conversations.c.id)
+    stmt = select(*_LIST_COLUMNS).where(and_(True, *query_conditions(query))).order_by(t.conversations.c.id)
     if query.limit:
         stmt = stmt.limit(query.limit)
     with read(engine) as conn:
@@ -186,7 +175,7 @@ def get_detail(engine: Engine, key_or_id: str | int, version: int | None = None)
 def load_turns(conn: Connection, conversation_id: int, version: int) -> list[StoredTurn]:
     c = t.conversation_turns.c
     stmt = (
-        select(c.position, c.role, c.content, c.word_count)
+        select(c.role, c.content, c.position)
         .where(c.conversation_id == conversation_id, c.version == version)
         .order_by(c.position)
     )
@@ -264,28 +253,6 @@ def save_version(
         last_error=None,
     ))
     return version
-
-
-def set_status(conn: Connection, conversation_ids: Sequence[int], status: str, *, only_from: Sequence[str] = (),
-               error: str | None = None) -> int:
-    c = t.conversations.c
-    stmt = update(t.conversations).where(c.id.in_(list(conversation_ids)))
-    if only_from:
-        stmt = stmt.where(c.status.in_(list(only_from)))
-    values: dict[str, Any] = {"status": status}
-    if error is not None:
-        values["last_error"] = error
-    return conn.execute(stmt.values(**values)).rowcount
-
-
-def set_quality(conn: Connection, conversation_id: int, quality: dict) -> None:
-    c = t.conversations.c
-    conn.execute(update(t.conversations).where(c.id == conversation_id).values(
-        quality=quality, quality_score=quality["score"]
-    ))
-    conn.execute(update(t.conversation_versions).where(
-        t.conversation_versions.c.conversation_id == conversation_id,
-    ).values(quality=quality, quality_score=quality["score"]))
 
 
 def set_review(conn: Connection, conversation_id: int, status: str, notes: str | None) -> None:

@@ -13,14 +13,14 @@ from typing import Iterator, Sequence
 
 from sqlalchemy import Connection, Engine, and_, func, null, or_, select
 
-from brightrun_gen.domain.exportformats import PARTS, ExportConversation, ExportTurn, Generation, ReviewEvent, Usage
-from brightrun_gen.domain.models import Advisor, Dimensions
+from brightrun_gen.domain.exportformats import PARTS, ExportConversation, Generation
+from brightrun_gen.domain.models import DIMENSION_NAMES, Advisor, Dimensions, ReviewEvent, StoredTurn
+from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.errors import NotFound
-from brightrun_gen.store import tables as t
-from brightrun_gen.store.conversations import DIMENSION_COLUMNS, ConversationQuery, unflatten
-# The very filters `list_conversations` applies, so an export selects what the table shows.
-from brightrun_gen.store.conversations import _conditions as query_conditions
+from brightrun_gen.store import catalog_repo, tables as t
+from brightrun_gen.store.conversations import ConversationQuery, query_conditions, unflatten
 from brightrun_gen.store.db import read
+from brightrun_gen.store.reviews import EVENT_COLUMNS
 
 # Big enough that a batch costs a handful of round trips, small enough that a batch of long
 # conversations stays a few MB.
@@ -42,7 +42,10 @@ class Selected:
 
 
 def select_conversations(engine: Engine, query: ConversationQuery) -> list[Selected]:
-    """The conversations a query matches, in id order: four columns, no models to build."""
+    """The conversations a query matches, in id order: four columns, no models to build.
+
+    The very conditions `list_conversations` applies, so an export selects what the table shows.
+    """
     stmt = select(_c.id, _c.key, _c.tier, _c.model).where(and_(True, *query_conditions(query))).order_by(_c.id)
     with read(engine) as conn:
         return [Selected(*row) for row in conn.execute(stmt).all()]
@@ -79,9 +82,7 @@ class ExportSnapshot:
 
     def persona_labels(self) -> dict[str, str]:
         """'marcus_thompson' -> 'Marcus Thompson - The Overwhelmed Avoider', as console files label clients."""
-        p = t.personas.c
-        rows = self._conn.execute(select(p.key, p.name, p.archetype))
-        return {key: name if archetype in ("", name) else f"{name} - {archetype}" for key, name, archetype in rows}
+        return catalog_repo.persona_labels(self._conn)
 
     def turn_counts(self, ids: Sequence[int]) -> dict[int, int]:
         """Turns of each conversation's current version."""
@@ -114,13 +115,14 @@ class ExportSnapshot:
             for cid in ids if cid in heads
         ]
 
-    def _turns(self, ids: list[int]) -> dict[int, tuple[ExportTurn, ...]]:
-        stmt = select(_turn.conversation_id, _turn.role, _turn.content).select_from(_current_turns()).where(
-            _turn.conversation_id.in_(ids)).order_by(_turn.conversation_id, _turn.version, _turn.position)
-        found: dict[int, list[ExportTurn]] = defaultdict(list)
+    def _turns(self, ids: list[int]) -> dict[int, tuple[StoredTurn, ...]]:
+        stmt = select(_turn.conversation_id, _turn.role, _turn.content, _turn.position).select_from(
+            _current_turns()).where(_turn.conversation_id.in_(ids)).order_by(
+            _turn.conversation_id, _turn.version, _turn.position)
+        found: dict[int, list[StoredTurn]] = defaultdict(list)
         # fetchall: one driver call per batch instead of one per row.
-        for cid, role, content in self._conn.execute(stmt).all():
-            found[cid].append(ExportTurn(role, content))
+        for cid, role, content, position in self._conn.execute(stmt).all():
+            found[cid].append(StoredTurn(role, content, position))
         return {cid: tuple(turns) for cid, turns in found.items()}
 
     def _metadata(self, ids: list[int]) -> dict[int, dict]:
@@ -136,16 +138,16 @@ class ExportSnapshot:
         g = t.generation_logs.c
         stmt = select(g.conversation_id, func.count(), func.sum(g.input_tokens), func.sum(g.output_tokens),
                       func.sum(g.cost_usd)).where(g.conversation_id.in_(ids)).group_by(g.conversation_id)
-        return {cid: Usage(calls, int(tokens_in or 0), int(tokens_out or 0), float(cost or 0))
+        return {cid: Usage(int(tokens_in or 0), int(tokens_out or 0), cost_usd=float(cost or 0), calls=calls)
                 for cid, calls, tokens_in, tokens_out, cost in self._conn.execute(stmt)}
 
     def _events(self, ids: list[int]) -> dict[int, tuple[ReviewEvent, ...]]:
         e = t.review_events.c
-        stmt = select(e.conversation_id, e.version, e.action, e.reviewer, e.notes, e.created_at).where(
-            e.conversation_id.in_(ids)).order_by(e.conversation_id, e.id)
+        stmt = select(e.conversation_id, *EVENT_COLUMNS).where(e.conversation_id.in_(ids)).order_by(
+            e.conversation_id, e.id)
         found: dict[int, list[ReviewEvent]] = defaultdict(list)
-        for cid, version, action, reviewer, notes, at in self._conn.execute(stmt).all():
-            found[cid].append(ReviewEvent(version, action, reviewer, notes, at.isoformat() if at else ""))
+        for cid, *event in self._conn.execute(stmt).all():
+            found[cid].append(ReviewEvent(*event))
         return {cid: tuple(events) for cid, events in found.items()}
 
 
@@ -168,7 +170,7 @@ def _current_turns():
 
 
 def _head_query(ids: list[int], with_quality: bool):
-    dims = [_c[name] for name in DIMENSION_COLUMNS]
+    dims = [_c[name] for name in DIMENSION_NAMES]
     current = and_(_v.conversation_id == _c.id, _v.version == _c.current_version)
     # The breakdown is JSON to decode for every row: only when the format writes it.
     quality = _c.quality if with_quality else null().label("quality")
@@ -182,7 +184,7 @@ def _head_query(ids: list[int], with_quality: bool):
 def _conversation(head, turns, metadata, usage, events) -> ExportConversation:
     columns = head._mapping  # built on each access: take it once
     # The columns are typed and NOT NULL, so the values are valid Dimensions as stored.
-    dimensions = Dimensions.model_construct(**{name: columns[name] for name in DIMENSION_COLUMNS})
+    dimensions = Dimensions.model_construct(**{name: columns[name] for name in DIMENSION_NAMES})
     return ExportConversation(
         id=head.id,
         key=head.key,

@@ -71,12 +71,6 @@ def attempts(engine: Engine, *, outcomes: tuple[str, ...] = (), key_text: str = 
         return [dict(r._mapping) for r in conn.execute(stmt)]
 
 
-def outcome_values(engine: Engine) -> list[str]:
-    g = t.generation_logs.c
-    with read(engine) as conn:
-        return list(conn.scalars(select(g.outcome).distinct().order_by(g.outcome)))
-
-
 def ids_from_source(engine: Engine, source: str) -> list[int]:
     with read(engine) as conn:
         return list(conn.scalars(select(_c.id).where(_c.source == source).order_by(_c.id)))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, and_, select
 
 from brightrun_gen.store import tables as t
-from brightrun_gen.store.conversations import ConversationQuery, _conditions
+from brightrun_gen.store.conversations import ConversationQuery, query_conditions
 from brightrun_gen.store.db import read
 
 TABLE_FIELDS = ("id", "key", "persona", "emotion_start", "emotion_end", "topic", "tier", "status",
@@ -24,7 +24,7 @@ def table_rows(engine: Engine, query: ConversationQuery | None = None) -> TableR
     """TABLE_FIELDS of the conversations `query` selects, ordered by id (same rules as list_conversations)."""
     query = query or ConversationQuery()
     c = t.conversations.c
-    stmt = select(*[c[name] for name in TABLE_FIELDS]).where(and_(True, *_conditions(query))).order_by(c.id)
+    stmt = select(*[c[name] for name in TABLE_FIELDS]).where(and_(True, *query_conditions(query))).order_by(c.id)
     if query.limit:
         stmt = stmt.limit(query.limit)
     with read(engine) as conn:

@@ -7,24 +7,14 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, select
 
+from brightrun_gen.domain.models import ReviewEvent
 from brightrun_gen.errors import NotFound
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import read
 
-
-@dataclass(frozen=True)
-class ReviewEventRow:
-    id: int
-    conversation_id: int
-    version: int
-    action: str
-    reviewer: str
-    notes: str | None
-    created_at: datetime
-
-    def as_dict(self) -> dict:
-        return {"id": self.id, "version": self.version, "action": self.action, "reviewer": self.reviewer,
-                "notes": self.notes, "at": self.created_at}
+_e = t.review_events.c
+# The fields of a ReviewEvent, in order.
+EVENT_COLUMNS = (_e.id, _e.version, _e.action, _e.reviewer, _e.notes, _e.created_at)
 
 
 @dataclass(frozen=True)
@@ -62,22 +52,18 @@ def insert_event(conn: Connection, conversation_id: int, version: int, action: s
     ).returning(t.review_events.c.id)).scalar_one()
 
 
-def latest_event_since(conn: Connection, conversation_id: int, since: datetime) -> ReviewEventRow | None:
+def latest_event_since(conn: Connection, conversation_id: int, since: datetime) -> ReviewEvent | None:
     """The conversation's newest decision if it was recorded at or after `since`, else None."""
-    e = t.review_events.c
-    row = conn.execute(select(e.id, e.conversation_id, e.version, e.action, e.reviewer, e.notes, e.created_at)
-                       .where(e.conversation_id == conversation_id, e.created_at >= since)
-                       .order_by(e.id.desc()).limit(1)).first()
-    return ReviewEventRow(*row) if row else None
+    row = conn.execute(select(*EVENT_COLUMNS).where(_e.conversation_id == conversation_id, _e.created_at >= since)
+                       .order_by(_e.id.desc()).limit(1)).first()
+    return ReviewEvent(*row) if row else None
 
 
-def list_events(engine: Engine, conversation_id: int) -> list[ReviewEventRow]:
+def list_events(engine: Engine, conversation_id: int) -> list[ReviewEvent]:
     """The decisions about one conversation, oldest first."""
-    e = t.review_events.c
-    stmt = select(e.id, e.conversation_id, e.version, e.action, e.reviewer, e.notes, e.created_at).where(
-        e.conversation_id == conversation_id).order_by(e.id)
+    stmt = select(*EVENT_COLUMNS).where(_e.conversation_id == conversation_id).order_by(_e.id)
     with read(engine) as conn:
-        return [ReviewEventRow(*r) for r in conn.execute(stmt)]
+        return [ReviewEvent(*r) for r in conn.execute(stmt)]
 
 
 def next_with_status(engine: Engine, status: str, after_id: int | None) -> int | None:

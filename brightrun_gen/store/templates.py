@@ -9,8 +9,6 @@ from brightrun_gen.errors import NotFound
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import read
 
-_COLUMNS = ("name", "tier", "description", "system", "context", "request", "content_hash")
-
 
 def save_template(conn: Connection, template: PromptTemplate) -> bool:
     """Store a new content version and make it the active one; False when already stored."""
