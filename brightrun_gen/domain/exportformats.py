@@ -26,7 +26,7 @@ OFFLINE_MODEL = "offline"
 STORE_FACTS = ("generation", "quality", "review")
 DIMENSION_NAMES = tuple(Dimensions.model_fields)
 # What a conversation carries beyond its row and turns; a format reads only the parts it writes.
-PARTS = frozenset(("metadata", "quality", "usage", "reviews"))
+PARTS = frozenset(("metadata", "quality", "usage", "reviews", "sources"))
 
 
 class InvalidExportRecord(BrightRunError):
@@ -97,6 +97,7 @@ class ExportConversation:
     generation: Generation
     usage: Usage = Usage()
     review_events: tuple[ReviewEvent, ...] = ()
+    sources: tuple[dict, ...] = ()  # the firm's chunks that grounded the current version
 
 
 @dataclass(frozen=True)
@@ -300,6 +301,8 @@ def brightrun_metadata(conv: ExportConversation) -> dict:
     """The stored annotations plus the store's facts: generation, quality, review."""
     annotations = {k: v for k, v in conv.metadata.items() if k not in STORE_FACTS}
     facts = {"generation": _generation_facts(conv), "quality": conv.quality, "review": _review_facts(conv)}
+    if conv.sources:
+        facts["sources"] = list(conv.sources)
     return {**annotations, **facts}
 
 

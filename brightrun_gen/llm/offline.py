@@ -11,7 +11,7 @@ import json
 import random
 
 from brightrun_gen.domain.prompts import RenderedPrompt
-from brightrun_gen.llm.base import Answer, Usage
+from brightrun_gen.llm.base import Answer, StructuredPrompt, Usage
 
 OFFLINE_MODEL = "offline"
 
@@ -76,3 +76,8 @@ class OfflineProvider:
 
     def count_tokens(self, prompt: RenderedPrompt) -> int:
         return (len(prompt.system) + len(prompt.context) + len(prompt.request)) // 4
+
+    def structured(self, prompt: StructuredPrompt) -> Answer:
+        text = prompt.offline_answer().model_dump_json()
+        return Answer(text=text, stop_reason="end_turn", model=OFFLINE_MODEL,
+                      usage=Usage(input_tokens=len(prompt.request) // 4, output_tokens=len(text) // 4))

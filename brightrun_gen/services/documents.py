@@ -134,3 +134,12 @@ def store_imported(engine: Engine, documents: Iterable[ImportedDocument], origin
         results.append(DocumentResult(name, "replaced" if replaced else "imported", len(drafts),
                                       sum(d.token_count for d in drafts), doc.title))
     return results
+
+
+def list_documents(engine: Engine) -> list[doc_store.StoredDocument]:
+    """Every document with its type, category, chunk count and how many conversations it grounded."""
+    return doc_store.list_documents(engine)
+
+
+def chunk_uses(engine: Engine, document_id: int | None = None, *, unused_only: bool = False) -> list[doc_store.ChunkUse]:
+    return doc_store.chunk_uses(engine, document_id, unused_only=unused_only)

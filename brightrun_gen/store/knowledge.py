@@ -9,6 +9,7 @@ from typing import Sequence
 from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from brightrun_gen.domain.knowledge import KnowledgeItem
+from brightrun_gen.domain.models import Scenario
 from brightrun_gen.errors import NotFound
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import read
@@ -108,3 +109,14 @@ def get_suggestion(conn: Connection, key: str) -> StoredSuggestion:
 
 def set_suggestion_status(conn: Connection, key: str, status: str) -> None:
     conn.execute(update(t.scenario_suggestions).where(_sug.key == key).values(status=status))
+
+
+def get_suggestion_by_key(engine: Engine, key: str) -> StoredSuggestion:
+    with read(engine) as conn:
+        return get_suggestion(conn, key)
+
+
+def add_catalog_scenario(conn: Connection, scenario: Scenario) -> None:
+    """A scenario into the catalog table, as `init` stores the catalog files' ones (key, name, data)."""
+    if conn.scalar(select(t.scenarios.c.id).where(t.scenarios.c.key == scenario.key)) is None:
+        conn.execute(t.scenarios.insert().values(key=scenario.key, name=scenario.title, data=scenario.model_dump()))
