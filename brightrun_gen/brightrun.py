@@ -314,6 +314,10 @@ class Documents(_Noun):
         """Chunks with how many conversations each grounded (of one document, or every unused one)."""
         return documents_service.chunk_uses(self.engine, document_id, unused_only=unused_only)
 
+    def grounded_count(self) -> int:
+        """Conversations with a version grounded in the firm's documents."""
+        return knowledge.grounded_count(self.engine)
+
     def for_row(self, key_or_id: str | int):
         """The knowledge a row's prompt gets: chosen chunks, ranked candidates, removed ones."""
         return knowledge.for_row(self.engine, key_or_id, self.app.settings)

@@ -108,3 +108,7 @@ def sources(engine: Engine, key_or_id: str | int, version: int | None = None) ->
         cid = conv_store.find_id(conn, key_or_id)
         wanted = version if version is not None else conv_store.get_row(conn, cid).current_version
         return knowledge_store.sources(conn, [cid], {cid: wanted}).get(cid, [])
+
+
+def grounded_count(engine: Engine) -> int:
+    return knowledge_store.grounded_count(engine)
