@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     knowledge_chunks: int = Field(3, ge=0, description="most chunks of firm knowledge in one prompt (pinned ones come on top)")
     knowledge_tokens: int = Field(900, ge=0, description="most tokens of firm knowledge in one prompt")
     knowledge_min_score: float = Field(
-        0.25, ge=0, description="relevance score (0-1: the share of the row's best-matched part a chunk matches, by BM25) a chunk needs to ground a row; below it a row gets no firm knowledge")
+        0.24, ge=0, description="relevance score (0-1: the share of the row's best-matched part a chunk matches, by BM25) a chunk needs to ground a row; below it a row gets no firm knowledge")
     upstream_database_url: str | None = Field(
         None, description="database of the earlier pipeline stages; `import-chunks` reads its documents and chunks read-only")
     upstream_schema: str | None = Field(None, description="schema of the upstream tables in that database (default: its search path)")

@@ -20,6 +20,9 @@ from brightrun_gen.domain.models import Catalog, Dimensions
 # the same). The category and the persona only break ties between chunks.
 QUERY_WEIGHTS = {"topic": 1.0, "title": 1.0, "situation": 2.0}
 TIE_BREAKERS = {"category": 0.1, "persona": 0.1}
+# Words of catalog names that say what kind of topic it is, not what it is about ("Estate Planning
+# Basics" is about estates): left out of every query, like stop words.
+GENERIC_WORDS = frozenset({"basics", "basic", "planning", "habits", "options", "timing", "vs"})
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,7 @@ class KnowledgeBudget:
 
     chunks: int = 3
     tokens: int = 900
-    min_score: float = 0.25
+    min_score: float = 0.24
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import numpy as np
 import Stemmer
 from sqlalchemy import Connection, Engine
 
-from brightrun_gen.domain.knowledge import QUERY_WEIGHTS, TIE_BREAKERS, KnowledgeBudget, KnowledgeItem, choose, row_query
+from brightrun_gen.domain.knowledge import GENERIC_WORDS, QUERY_WEIGHTS, TIE_BREAKERS, KnowledgeBudget, KnowledgeItem, choose, row_query
 from brightrun_gen.domain.models import Catalog, Dimensions
 from brightrun_gen.store import catalog_repo, conversations as conv_store, documents as doc_store
 from brightrun_gen.store import knowledge as knowledge_store
@@ -45,6 +45,8 @@ class RowKnowledge:
 
 
 def _tokens(texts: list[str]) -> list[list[str]]:
+    """A query's words: no stop words, no generic catalog words, stemmed like the index."""
+    texts = [" ".join(w for w in text.split() if w.lower().strip(".,:;!?()") not in GENERIC_WORDS) for text in texts]
     return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, show_progress=False, return_ids=False)
 
 
