@@ -9,6 +9,7 @@ are written into the prompt as inert data.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from brightrun_gen.domain.documents import clean_line, excerpt
@@ -107,6 +108,14 @@ KNOWLEDGE_INSTRUCTION = (
 )
 
 
+_MARKUP = re.compile(r"^\s{0,3}#{1,6}\s+|\*\*|__|^\s*[*+]\s+", re.MULTILINE)
+
+
+def knowledge_text(chunk_text: str) -> str:
+    """A chunk as the prompt carries it: one line, without Markdown's heading and emphasis marks."""
+    return clean_line(_MARKUP.sub(" ", chunk_text))
+
+
 def knowledge_block(items: list[KnowledgeItem], business: str) -> str | None:
     """The prompt's "firm knowledge (data)" block, or None when no chunk was chosen.
 
@@ -116,7 +125,7 @@ def knowledge_block(items: list[KnowledgeItem], business: str) -> str | None:
     """
     if not items:
         return None
-    data = [{"source": item.document, "section": item.section_heading or "", "text": clean_line(item.chunk_text)}
+    data = [{"source": item.document, "section": item.section_heading or "", "text": knowledge_text(item.chunk_text)}
             for item in items]
     return (KNOWLEDGE_INSTRUCTION.format(business=business) + "\n"
             + "Firm knowledge (data): " + json.dumps(data, ensure_ascii=False))

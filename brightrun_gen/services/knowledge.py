@@ -14,8 +14,7 @@ import logging
 from sqlalchemy import Connection, Engine
 
 from brightrun_gen.config import Settings, get_settings
-from brightrun_gen.domain.documents import clean_line
-from brightrun_gen.domain.knowledge import KnowledgeBudget, KnowledgeItem, knowledge_block as render_block
+from brightrun_gen.domain.knowledge import KnowledgeBudget, KnowledgeItem, knowledge_block as render_block, knowledge_text
 from brightrun_gen.domain.prompts import RenderedPrompt
 from brightrun_gen.errors import InputError
 from brightrun_gen.services import retrieval
@@ -88,7 +87,7 @@ def record_grounding(engine: Engine, conn: Connection, conversation_id: int, ver
     if not entries:
         return []
     found = retrieval.for_row(engine, conversation_id, budget(), conn, candidates=100)
-    by_text = {clean_line(item.chunk_text): item for item in [*found.chosen, *found.candidates]}
+    by_text = {knowledge_text(item.chunk_text): item for item in [*found.chosen, *found.candidates]}
     items = []
     for entry in entries:
         item = by_text.get(str(entry.get("text", "")))
