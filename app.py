@@ -10,5 +10,6 @@ navigation = st.navigation([
     st.Page("pages/export.py", title="Export", icon=":material/download:", url_path="export"),
     st.Page("pages/catalog.py", title="Catalog", icon=":material/menu_book:", url_path="catalog"),
     st.Page("pages/activity.py", title="Activity", icon=":material/insights:", url_path="activity"),
+    st.Page("pages/sources.py", title="Sources", icon=":material/library_books:", url_path="sources"),
 ])
 navigation.run()

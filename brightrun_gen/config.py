@@ -93,6 +93,16 @@ class Settings(BaseSettings):
         description="with login on, the emails (ada@example.com) and domains (@example.com) that may use the app; "
                     "empty lets in everyone who can sign in",
     )
+    document_max_mb: float = Field(20.0, gt=0, description="largest document file import-docs and the upload accept, in MB")
+    chunk_tokens: int = Field(300, ge=50, description="tokens per chunk when documents are split (estimated at 4 characters each)")
+    chunk_overlap_tokens: int = Field(40, ge=0, description="tokens a chunk repeats from the one before when a section is split")
+    knowledge_chunks: int = Field(3, ge=0, description="most chunks of firm knowledge in one prompt (pinned ones come on top)")
+    knowledge_tokens: int = Field(900, ge=0, description="most tokens of firm knowledge in one prompt")
+    knowledge_min_score: float = Field(
+        0.24, ge=0, description="relevance score (0-1: the share of the row's best-matched part a chunk matches, by BM25) a chunk needs to ground a row; below it a row gets no firm knowledge")
+    upstream_database_url: str | None = Field(
+        None, description="database of the earlier pipeline stages; `import-chunks` reads its documents and chunks read-only")
+    upstream_schema: str | None = Field(None, description="schema of the upstream tables in that database (default: its search path)")
 
     @field_validator("allowed_signins", mode="before")
     @classmethod

@@ -153,6 +153,18 @@ CREATE TABLE prompt_templates (
 	CONSTRAINT uq_prompt_templates_name_content_hash UNIQUE (name, content_hash)
 );
 
+CREATE TABLE scenario_suggestions (
+	id SERIAL NOT NULL, 
+	key VARCHAR(80) NOT NULL, 
+	title VARCHAR(200) NOT NULL, 
+	status VARCHAR(20) NOT NULL, 
+	data JSONB NOT NULL, 
+	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	CONSTRAINT pk_scenario_suggestions PRIMARY KEY (id), 
+	CONSTRAINT uq_scenario_suggestions_key UNIQUE (key)
+);
+
 CREATE TABLE scenarios (
 	id SERIAL NOT NULL, 
 	key VARCHAR(80) NOT NULL, 
@@ -210,6 +222,25 @@ CREATE TABLE conversation_metadata (
 
 CREATE INDEX ix_conversation_metadata_key ON conversation_metadata (key);
 
+CREATE TABLE conversation_sources (
+	id SERIAL NOT NULL, 
+	conversation_id INTEGER NOT NULL, 
+	version INTEGER NOT NULL, 
+	rank INTEGER NOT NULL, 
+	pinned BOOLEAN NOT NULL, 
+	chunk_id VARCHAR(200) NOT NULL, 
+	document_title VARCHAR(300) NOT NULL, 
+	section_heading VARCHAR(500), 
+	excerpt TEXT NOT NULL, 
+	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	CONSTRAINT pk_conversation_sources PRIMARY KEY (id), 
+	CONSTRAINT uq_conversation_sources_conversation_id_version_chunk_id UNIQUE (conversation_id, version, chunk_id), 
+	CONSTRAINT fk_conversation_sources_conversation_id_conversations FOREIGN KEY(conversation_id) REFERENCES conversations (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_conversation_sources_chunk_id ON conversation_sources (chunk_id);
+
 CREATE TABLE conversation_turns (
 	id SERIAL NOT NULL, 
 	conversation_id INTEGER NOT NULL, 
@@ -246,10 +277,15 @@ CREATE TABLE documents (
 	id SERIAL NOT NULL, 
 	title VARCHAR(300) NOT NULL, 
 	category_id INTEGER, 
-	source_path VARCHAR(500), 
+	source_path VARCHAR(500) NOT NULL, 
+	doc_type VARCHAR(20) NOT NULL, 
+	content_hash VARCHAR(64) NOT NULL, 
+	size_bytes INTEGER NOT NULL, 
 	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
 	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
 	CONSTRAINT pk_documents PRIMARY KEY (id), 
+	CONSTRAINT uq_documents_source_path UNIQUE (source_path), 
+	CONSTRAINT uq_documents_content_hash UNIQUE (content_hash), 
 	CONSTRAINT fk_documents_category_id_document_categories FOREIGN KEY(category_id) REFERENCES document_categories (id)
 );
 
@@ -327,22 +363,56 @@ CREATE INDEX ix_review_events_conversation_id ON review_events (conversation_id)
 
 CREATE TABLE chunks (
 	id SERIAL NOT NULL, 
+	chunk_id VARCHAR(200) NOT NULL, 
 	document_id INTEGER NOT NULL, 
 	position INTEGER NOT NULL, 
-	content TEXT NOT NULL, 
+	chunk_type VARCHAR(40) NOT NULL, 
+	section_heading VARCHAR(500), 
+	page_start INTEGER, 
+	page_end INTEGER, 
+	char_start INTEGER, 
+	char_end INTEGER, 
+	token_count INTEGER NOT NULL, 
+	chunk_text TEXT NOT NULL, 
 	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
 	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
 	CONSTRAINT pk_chunks PRIMARY KEY (id), 
+	CONSTRAINT uq_chunks_chunk_id UNIQUE (chunk_id), 
 	CONSTRAINT fk_chunks_document_id_documents FOREIGN KEY(document_id) REFERENCES documents (id) ON DELETE CASCADE
 );
+
+CREATE INDEX ix_chunks_document_id ON chunks (document_id);
 
 CREATE TABLE chunk_dimensions (
 	id SERIAL NOT NULL, 
 	chunk_id INTEGER NOT NULL, 
-	dimension VARCHAR(80) NOT NULL, 
-	value VARCHAR(200) NOT NULL, 
+	chunk_summary_1s TEXT, 
+	key_terms JSONB, 
+	audience VARCHAR(200), 
+	intent VARCHAR(200), 
+	tone_voice_tags JSONB, 
+	brand_persona_tags JSONB, 
+	domain_tags JSONB, 
+	claim TEXT, 
+	evidence_snippets JSONB, 
+	factual_confidence_0_1 FLOAT, 
+	extra JSONB, 
 	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
 	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
 	CONSTRAINT pk_chunk_dimensions PRIMARY KEY (id), 
+	CONSTRAINT uq_chunk_dimensions_chunk_id UNIQUE (chunk_id), 
 	CONSTRAINT fk_chunk_dimensions_chunk_id_chunks FOREIGN KEY(chunk_id) REFERENCES chunks (id) ON DELETE CASCADE
+);
+
+CREATE TABLE knowledge_choices (
+	id SERIAL NOT NULL, 
+	conversation_id INTEGER NOT NULL, 
+	chunk_id INTEGER NOT NULL, 
+	choice VARCHAR(10) NOT NULL, 
+	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	CONSTRAINT pk_knowledge_choices PRIMARY KEY (id), 
+	CONSTRAINT uq_knowledge_choices_conversation_id_chunk_id UNIQUE (conversation_id, chunk_id), 
+	CONSTRAINT fk_knowledge_choices_conversation_id_conversations FOREIGN KEY(conversation_id) REFERENCES conversations (id) ON DELETE CASCADE, 
+	CONSTRAINT fk_knowledge_choices_chunk_id_chunks FOREIGN KEY(chunk_id) REFERENCES chunks (id) ON DELETE CASCADE
 );

@@ -72,7 +72,12 @@ INSERT INTO brightrun_per_tenant_unique VALUES
   ('prompt_templates',    'uq_prompt_templates_name_content_hash', 'name, content_hash'),
   ('conversations',       'uq_conversations_key',                  'key'),
   ('imported_files',      'uq_imported_files_content_hash',        'content_hash'),
-  ('document_categories', 'uq_document_categories_name',           'name');
+  ('document_categories', 'uq_document_categories_name',           'name'),
+  ('documents',           'uq_documents_source_path',              'source_path'),
+  ('documents',           'uq_documents_content_hash',             'content_hash'),
+  ('chunks',              'uq_chunks_chunk_id',                    'chunk_id'),
+  ('chunk_dimensions',    'uq_chunk_dimensions_chunk_id',          'chunk_id'),
+  ('scenario_suggestions', 'uq_scenario_suggestions_key',          'key');
 
 DO $$
 DECLARE
@@ -85,7 +90,8 @@ DECLARE
     'edge_cases', 'vocabulary', 'prompt_templates',
     'conversations', 'conversation_versions', 'conversation_turns', 'conversation_metadata',
     'imported_files', 'generation_jobs', 'generation_queue', 'generation_logs', 'review_events',
-    'document_categories', 'documents', 'chunks', 'chunk_dimensions'
+    'document_categories', 'documents', 'chunks', 'chunk_dimensions',
+    'conversation_sources', 'knowledge_choices', 'scenario_suggestions'
   ];
 BEGIN
   FOREACH tname IN ARRAY tables LOOP

@@ -15,7 +15,7 @@ from brightrun_gen.domain.models import GeneratedConversation
 from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.domain.prompts import RenderedPrompt
 from brightrun_gen.errors import InvalidAnswer, ProviderError, RateLimited
-from brightrun_gen.llm.base import Answer
+from brightrun_gen.llm.base import Answer, StructuredPrompt
 
 _SCHEMA = anthropic.transform_schema(GeneratedConversation.model_json_schema())
 
@@ -80,7 +80,10 @@ class AnthropicProvider:
         )
 
     def generate(self, prompt: RenderedPrompt) -> Answer:
-        params = request_params(prompt, self.model, self.max_tokens)
+        return self._create(request_params(prompt, self.model, self.max_tokens))
+
+    def _create(self, params: dict) -> Answer:
+        """One Messages API call; SDK errors come out as Bright Run's."""
         try:
             raw = self.client.messages.with_raw_response.create(**params)
             message = raw.parse()
@@ -104,6 +107,17 @@ class AnthropicProvider:
             return self.client.messages.count_tokens(**params).input_tokens
         except anthropic.APIError as exc:
             raise ProviderError(f"token counting failed: {exc.__class__.__name__}") from None
+
+    def structured(self, prompt: StructuredPrompt) -> Answer:
+        """A one-off request answered as JSON in the prompt's schema (not a conversation)."""
+        return self._create({
+            "model": self.model,
+            "max_tokens": self.max_tokens,
+            "system": prompt.system,
+            "messages": [{"role": "user", "content": prompt.request}],
+            "output_config": {"format": {"type": "json_schema",
+                                         "schema": anthropic.transform_schema(prompt.schema.model_json_schema())}},
+        })
 
     # --- Message Batches -------------------------------------------------------------------
 

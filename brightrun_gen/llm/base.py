@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable, Protocol
+
+from pydantic import BaseModel
 
 from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.domain.prompts import RenderedPrompt
@@ -20,6 +22,21 @@ class Answer:
     retries: int = 0
 
 
+@dataclass(frozen=True)
+class StructuredPrompt:
+    """A one-off request for JSON in `schema` (e.g. scenario suggestions), not a conversation.
+
+    `offline_answer` is what the offline provider answers: deterministic, built by the service
+    that asks, so the app works the same way without a key.
+    """
+
+    name: str
+    system: str
+    request: str
+    schema: type[BaseModel]
+    offline_answer: Callable[[], BaseModel]
+
+
 class Provider(Protocol):
     name: str  # "anthropic" | "offline"
     model: str
@@ -29,4 +46,8 @@ class Provider(Protocol):
         ...
 
     def count_tokens(self, prompt: RenderedPrompt) -> int:
+        ...
+
+    def structured(self, prompt: StructuredPrompt) -> Answer:
+        """One request answered as JSON in the prompt's schema; same errors as generate."""
         ...

@@ -13,7 +13,7 @@ import random
 from brightrun_gen.domain.models import OFFLINE_MODEL
 from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.domain.prompts import RenderedPrompt
-from brightrun_gen.llm.base import Answer
+from brightrun_gen.llm.base import Answer, StructuredPrompt
 
 
 _OPENERS = (
@@ -77,3 +77,8 @@ class OfflineProvider:
 
     def count_tokens(self, prompt: RenderedPrompt) -> int:
         return (len(prompt.system) + len(prompt.context) + len(prompt.request)) // 4
+
+    def structured(self, prompt: StructuredPrompt) -> Answer:
+        text = prompt.offline_answer().model_dump_json()
+        return Answer(text=text, stop_reason="end_turn", model=OFFLINE_MODEL,
+                      usage=Usage(input_tokens=len(prompt.request) // 4, output_tokens=len(text) // 4))

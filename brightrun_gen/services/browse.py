@@ -8,6 +8,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from brightrun_gen.domain.models import DIMENSIONS
+from brightrun_gen.services import knowledge
 from brightrun_gen.store import catalog_repo, conversations as conv_store, listing, logs as log_store, queue
 from brightrun_gen.store.conversations import ConversationDetail, ConversationQuery, ConversationRow
 from brightrun_gen.store.db import read
@@ -69,6 +70,7 @@ def conversation_json(engine: Engine, key_or_id: str | int) -> dict:
         "quality": detail.quality,
         "metadata": conv_store.unflatten(detail.metadata),
         "versions": detail.versions,
+        "sources": knowledge.sources(engine, detail.row.id, detail.row.current_version),
     }
 
 

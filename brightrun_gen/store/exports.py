@@ -17,7 +17,7 @@ from brightrun_gen.domain.exportformats import PARTS, ExportConversation, Genera
 from brightrun_gen.domain.models import DIMENSION_NAMES, Advisor, Dimensions, ReviewEvent, StoredTurn
 from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.errors import NotFound
-from brightrun_gen.store import catalog_repo, tables as t
+from brightrun_gen.store import catalog_repo, knowledge, tables as t
 from brightrun_gen.store.conversations import ConversationQuery, query_conditions, unflatten
 from brightrun_gen.store.db import read
 from brightrun_gen.store.reviews import EVENT_COLUMNS
@@ -109,9 +109,11 @@ class ExportSnapshot:
         metadata = self._metadata(ids) if "metadata" in parts else {}
         usage = self._usage(ids) if "usage" in parts else {}
         events = self._events(ids) if "reviews" in parts else {}
+        sources = knowledge.sources(self._conn, ids, {cid: head.current_version for cid, head in heads.items()}) \
+            if "sources" in parts else {}
         return [
             _conversation(heads[cid], turns.get(cid, ()), metadata.get(cid, {}), usage.get(cid, Usage()),
-                          events.get(cid, ()))
+                          events.get(cid, ()), tuple(sources.get(cid, ())))
             for cid in ids if cid in heads
         ]
 
@@ -181,7 +183,7 @@ def _head_query(ids: list[int], with_quality: bool):
     ).outerjoin(t.conversation_versions, current).where(_c.id.in_(ids))
 
 
-def _conversation(head, turns, metadata, usage, events) -> ExportConversation:
+def _conversation(head, turns, metadata, usage, events, sources=()) -> ExportConversation:
     columns = head._mapping  # built on each access: take it once
     # The columns are typed and NOT NULL, so the values are valid Dimensions as stored.
     dimensions = Dimensions.model_construct(**{name: columns[name] for name in DIMENSION_NAMES})
@@ -205,6 +207,7 @@ def _conversation(head, turns, metadata, usage, events) -> ExportConversation:
         ),
         usage=usage,
         review_events=events,
+        sources=sources,
     )
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy import Connection, Engine, func, inspect, select, table
 
+from brightrun_gen.errors import InputError
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import write
 
@@ -45,6 +46,32 @@ def _m001(conn: Connection) -> None:
 @migration(2, "generation jobs and queue")
 def _m002(conn: Connection) -> None:
     _create(conn, t.generation_jobs, t.generation_queue)
+
+
+# The input tables as migration 1 made them; nothing ever wrote them, so migration 5 rebuilds them.
+_INPUT_TABLES = ("chunk_dimensions", "chunks", "documents", "document_categories")
+
+
+@migration(5, "firm documents, chunks in the upstream shape, provenance, knowledge choices, scenario suggestions")
+def _m005(conn: Connection) -> None:
+    """Rebuild the four input tables in the upstream stage's shape, then add the new tables.
+
+    Until now no code wrote those tables, so they are empty and rebuilding them loses nothing.
+    Rows in one mean another program wrote it (an earlier pipeline stage sharing the schema):
+    that table is never dropped; the step stops and says how to keep the two apart.
+    """
+    existing = set(inspect(conn).get_table_names())
+    for name in _INPUT_TABLES:
+        if name in existing and conn.scalar(select(func.count()).select_from(table(name))):
+            raise InputError(
+                f"table {name} holds rows that Bright Run did not write (an earlier pipeline stage's?): "
+                "give Bright Run its own schema (options=-csearch_path=brightrun in the database URL) "
+                "and copy them in with `brightrun import-chunks --from-database URL`")
+    for name in _INPUT_TABLES:
+        if name in existing:
+            conn.exec_driver_sql(f"DROP TABLE {name}")
+    _create(conn, t.document_categories, t.documents, t.chunks, t.chunk_dimensions,
+            t.conversation_sources, t.knowledge_choices, t.scenario_suggestions)
 
 
 def applied_versions(conn: Connection) -> set[int]:

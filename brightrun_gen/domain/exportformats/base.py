@@ -15,7 +15,7 @@ from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.errors import BrightRunError
 
 # What a conversation carries beyond its row and turns; a format reads only the parts it writes.
-PARTS = frozenset(("metadata", "quality", "usage", "reviews"))
+PARTS = frozenset(("metadata", "quality", "usage", "reviews", "sources"))
 
 
 class InvalidExportRecord(BrightRunError):
@@ -57,6 +57,7 @@ class ExportConversation:
     generation: Generation
     usage: Usage = Usage()
     review_events: tuple[ReviewEvent, ...] = ()
+    sources: tuple[dict, ...] = ()  # the firm's chunks that grounded the current version
 
 
 @dataclass(frozen=True)

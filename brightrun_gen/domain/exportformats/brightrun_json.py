@@ -46,6 +46,8 @@ def brightrun_metadata(conv: ExportConversation) -> dict:
     """The stored annotations plus the store's facts: generation, quality, review."""
     annotations = {k: v for k, v in conv.metadata.items() if k not in STORE_FACTS}
     facts = {"generation": _generation_facts(conv), "quality": conv.quality, "review": _review_facts(conv)}
+    if conv.sources:
+        facts["sources"] = list(conv.sources)
     return {**annotations, **facts}
 
 
