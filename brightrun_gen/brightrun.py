@@ -18,9 +18,10 @@ from typing import Callable, Iterable, Sequence
 from brightrun_gen.config import Settings, get_settings
 from brightrun_gen.llm.base import Provider
 from brightrun_gen.llm.factory import make_provider
+from brightrun_gen.domain.planning import DEFAULT_SEED, DEFAULT_SIZE, DEFAULT_TIERS, PlanRequest
 from brightrun_gen.services import (
-    browse, dashboard, estimate as estimating, exporting, foreground, importing, insights, progress, review,
-    runner as runner_service, setup,
+    browse, dashboard, estimate as estimating, exporting, foreground, importing, insights, planning, progress,
+    prompting, review, runner as runner_service, setup, voice,
 )
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class BrightRun:
         self.reviews = Reviews(self)
         self.exports = Exports(self)
         self.activity = Activity(self)
+        self.plan = Plan(self)
 
     @property
     def database(self) -> str:
@@ -99,6 +101,14 @@ class Catalog(_Noun):
     def persona_labels(self) -> dict[str, str]:
         return browse.persona_labels(self.engine)
 
+    def voice(self) -> tuple | None:
+        """The firm's voice profile in use and what it was measured from, or None before the first."""
+        return voice.current_voice(self.engine)
+
+    def measure_voice(self, paths: Iterable[str | Path] | None = None) -> voice.VoiceReport:
+        """Measure the voice from seed files, or from the firm's imported conversations, and keep it."""
+        return voice.derive_voice(self.engine, paths)
+
 
 class Conversations(_Noun):
     """Planned, generated and seed conversations: find, list, show, filter, import."""
@@ -135,6 +145,10 @@ class Conversations(_Noun):
 
     def import_files(self, paths: Iterable[str | Path]) -> list[importing.ImportResult]:
         return importing.import_paths(self.engine, paths)
+
+    def prompt(self, key_or_id: str | int) -> prompting.PromptView:
+        """The exact prompt this conversation would be sent now, with its examples and size."""
+        return prompting.prompt_view(self.engine, key_or_id, self.app.settings)
 
 
 class Jobs(_Noun):
@@ -283,3 +297,27 @@ class Activity(_Noun):
 
     def attempt_log(self, outcomes: Sequence[str] = (), key_text: str = "", limit: int = 500):
         return insights.attempt_log(self.engine, outcomes, key_text, limit)
+
+
+class Plan(_Noun):
+    """The plan: check it for contradictions, extend it to a size, see and fill its coverage."""
+
+    COVERAGE_BY = planning.COVERAGE_BY
+    DEFAULT_SIZE = DEFAULT_SIZE
+    DEFAULT_TIERS = DEFAULT_TIERS
+    DEFAULT_SEED = DEFAULT_SEED
+
+    def check(self) -> planning.PlanCheck:
+        return planning.check(self.engine)
+
+    def build(self, size: int = DEFAULT_SIZE, *, seed: int = DEFAULT_SEED,
+              tiers: tuple[int, int, int] = DEFAULT_TIERS) -> planning.PlanChange:
+        """Extend the plan to `size` rows (balanced, deterministic for `seed`); written rows stay as they are."""
+        return planning.extend(self.engine, PlanRequest(size=size, tiers=tiers, seed=seed))
+
+    def coverage(self, by: str = "storyline") -> planning.CoverageGrid:
+        return planning.coverage(self.engine, by)
+
+    def fill_gaps(self, target: int, *, by: str = "storyline", seed: int = DEFAULT_SEED) -> planning.PlanChange:
+        """Add rows to every cell of the coverage grid below `target` that a row can fill."""
+        return planning.fill_gaps(self.engine, target, by, seed)

@@ -75,8 +75,8 @@ def _store_record(conn: Connection, record: ConversationRecord) -> int:
         catalog_repo.ensure_persona(conn, persona)
     status = "seed" if record.source == "seed" else "generated"
     cid = conv_store.insert_conversation(conn, record.key, record.dimensions, source=record.source, status=status)
-    names, topic_terms = catalog_repo.scoring_terms(conn, record.dimensions.persona, record.dimensions.topic)
-    quality = score_conversation(record.turns, persona_names=names, topic_terms=topic_terms).as_dict()
+    topic_terms = catalog_repo.topic_terms(conn, record.dimensions.topic)
+    quality = score_conversation(record.turns, topic_terms=topic_terms).as_dict()
     model = record.metadata.get("generation", {}).get("model", "human") if record.source != "seed" else "human"
     conv_store.save_version(conn, cid, record.turns, model=model, status=status, quality=quality)
     conv_store.save_metadata(conn, cid, record.metadata)

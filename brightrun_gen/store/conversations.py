@@ -9,7 +9,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 
-from brightrun_gen.domain.models import Dimensions, Turn
+from brightrun_gen.domain.models import VARIATION_FILTERS, Dimensions, Turn, variation_value
 from brightrun_gen.errors import InputError, NotFound
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import read
@@ -70,7 +70,8 @@ class ConversationDetail:
 
 @dataclass
 class ConversationQuery:
-    """What to list: any-of values per dimension, statuses, explicit ids, free text on persona."""
+    """What to list: any-of values per dimension (or `variation.*` field), statuses, explicit ids,
+    free text on persona."""
 
     where: dict[str, Sequence[Any]] = field(default_factory=dict)
     statuses: Sequence[str] = ()
@@ -106,6 +107,10 @@ def _conditions(query: ConversationQuery) -> list:
     c = t.conversations.c
     conds = []
     for name, values in query.where.items():
+        if name in VARIATION_FILTERS:
+            field = name.split(".", 1)[1]
+            conds.append(_metadata_condition(name, [variation_value(field, v) for v in values]))
+            continue
         if name not in DIMENSION_COLUMNS:
             raise NotFound(f"unknown dimension {name!r}; use one of {', '.join(DIMENSION_COLUMNS)}")
         if values:
@@ -121,6 +126,14 @@ def _conditions(query: ConversationQuery) -> list:
         )
         conds.append(or_(func.lower(c.persona).like(pattern), c.persona.in_(persona_names)))
     return conds
+
+
+def _metadata_condition(key: str, values: Sequence[Any]):
+    """Conversations whose metadata `key` holds one of `values` (compared as stored JSON)."""
+    m = t.conversation_metadata.c
+    # Bound with the column's JSON type, so True is the JSON `true` the column stores, not SQL TRUE.
+    typed = [bindparam(None, value, type_=m.value.type) for value in values]
+    return t.conversations.c.id.in_(select(m.conversation_id).where(m.key == key, m.value.in_(typed)))
 
 
 def _tier(value: Any) -> int:

@@ -47,6 +47,11 @@ def _m002(conn: Connection) -> None:
     _create(conn, t.generation_jobs, t.generation_queue)
 
 
+@migration(3, "voice profiles")
+def _m003(conn: Connection) -> None:
+    _create(conn, t.voice_profiles)
+
+
 def applied_versions(conn: Connection) -> set[int]:
     if not inspect(conn).has_table("schema_migrations"):
         return set()

@@ -337,3 +337,14 @@ schema_migrations = Table(
     Column("name", String(200), nullable=False),
     Column("applied_at", Timestamp, nullable=False, default=utcnow),
 )
+
+# The firm's voice, measured from its real conversations (`brightrun voice`); the newest is used.
+voice_profiles = Table(
+    "voice_profiles",
+    metadata,
+    _id(),
+    Column("source", String(500), nullable=False),  # what it was measured from, for people to read
+    Column("profile", Json, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    *_stamps(),
+)
