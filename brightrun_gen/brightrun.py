@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from brightrun_gen.config import Settings, get_settings
+from brightrun_gen.domain.planning import DEFAULT_SEED, DEFAULT_SIZE, DEFAULT_TIERS, PlanRequest
 from brightrun_gen.llm.base import Provider
 from brightrun_gen.llm.factory import make_provider
-from brightrun_gen.domain.planning import DEFAULT_SEED, DEFAULT_SIZE, DEFAULT_TIERS, PlanRequest
 from brightrun_gen.services import (
-    browse, dashboard, estimate as estimating, exporting, foreground, importing, insights, planning, progress,
-    prompting, review, runner as runner_service, setup, voice,
+    browse, dashboard, estimate as estimating, exporting, foreground, generation, importing, insights, planning,
+    progress, prompting, review, runner as runner_service, setup, voice,
 )
 
 logger = logging.getLogger(__name__)
@@ -107,7 +107,9 @@ class Catalog(_Noun):
 
     def measure_voice(self, paths: Iterable[str | Path] | None = None) -> voice.VoiceReport:
         """Measure the voice from seed files, or from the firm's imported conversations, and keep it."""
-        return voice.derive_voice(self.engine, paths)
+        report = voice.derive_voice(self.engine, paths)
+        generation.forget_static(self.engine)  # the next prompt built here speaks with the new voice
+        return report
 
 
 class Conversations(_Noun):

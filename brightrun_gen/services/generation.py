@@ -104,6 +104,14 @@ def _static(engine: Engine, conn: Connection, include_approved: bool = False) ->
     return static
 
 
+def forget_static(engine: Engine) -> None:
+    """Drop this process's cached shared part, so a change made here shows in the next prompt at once."""
+    url = engine.url.render_as_string(hide_password=False)
+    with _static_lock:
+        for key in [k for k in _static_cache if k[0] == url]:
+            del _static_cache[key]
+
+
 def _example(row: plan_rows.PoolRow, catalog: Catalog) -> Example:
     origin = "real" if row.console else "approved" if row.status == "approved" else "seed"
     known = {t.key for t in catalog.topics}
