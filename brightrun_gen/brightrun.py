@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from brightrun_gen.config import Settings, get_settings
-from brightrun_gen.domain.planning import DEFAULT_SEED, DEFAULT_SIZE, DEFAULT_TIERS, PlanRequest
+from brightrun_gen.domain.planning import DEFAULT_SEED, DEFAULT_SIZE, DEFAULT_TIERS, PlanRequest, parse_tiers
 from brightrun_gen.llm.base import Provider
 from brightrun_gen.llm.factory import make_provider
 from brightrun_gen.services import (
@@ -319,6 +319,8 @@ class Plan(_Noun):
 
     def coverage(self, by: str = "storyline") -> planning.CoverageGrid:
         return planning.coverage(self.engine, by)
+
+    tiers = staticmethod(parse_tiers)  # '40:35:15' -> (40, 35, 15), or a one-line InputError
 
     def fill_gaps(self, target: int, *, by: str = "storyline", seed: int = DEFAULT_SEED) -> planning.PlanChange:
         """Add rows to every cell of the coverage grid below `target` that a row can fill."""

@@ -9,12 +9,15 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import Sequence
+
+import pandas as pd
 
 from sqlalchemy import Engine
 
 from brightrun_gen.domain.catalog import build_plan
 from brightrun_gen.domain.lint import Contradiction, check_catalog, check_plan
-from brightrun_gen.domain.models import Catalog, PlannedRow
+from brightrun_gen.domain.models import VARIATION_LABELS, Catalog, PlannedRow
 from brightrun_gen.domain.planning import DEFAULT_SEED, Planner, PlanRequest
 from brightrun_gen.errors import InputError
 from brightrun_gen.store import catalog_repo, insights as insight_store, plan_rows
@@ -74,6 +77,17 @@ class CoverageGrid:
 
     def cell(self, persona: str, column: str) -> CoverageCell:
         return self.cells.get((persona, column), CoverageCell({}, False))
+
+    def table(self, statuses: Sequence[str] = ()) -> pd.DataFrame:
+        """Conversations per cell (of `statuses`, or all), persona labels down, columns across;
+        a cell no row can fill is empty (None)."""
+        def count(cell: CoverageCell):
+            if not cell.feasible and not cell.total:
+                return None
+            return sum(n for status, n in cell.counts.items() if not statuses or status in statuses)
+
+        rows = {label: [count(self.cell(key, c)) for c in self.columns] for key, label in self.personas}
+        return pd.DataFrame.from_dict(rows, orient="index", columns=self.columns).astype("Int64")
 
     def gaps(self, target: int) -> dict[tuple[str, str], int]:
         """Rows missing per feasible cell to reach `target` conversations."""
@@ -178,3 +192,18 @@ def _cell_request(by: str, column: str) -> tuple[int, str | None, str | None]:
 def _feasible(planner: Planner, by: str, persona: str, column: str) -> bool:
     tier, arc, category = _cell_request(by, column)
     return planner.feasible(tier, persona=persona, arc=arc, category=category)
+
+
+def variation_facts(engine: Engine, metadata: dict) -> list[tuple[str, str]]:
+    """A row's variation as (label, value) facts for a preview, from its flattened metadata."""
+    names = {section: {e["key"]: e["name"] for e in catalog_repo.list_section(engine, section)}
+             for section in ("openings", "channels", "verbosity")}
+    lookup = {"opening": names["openings"], "channel": names["channels"], "verbosity": names["verbosity"]}
+    facts = []
+    for field, label in VARIATION_LABELS.items():
+        value = metadata.get(f"{plan_rows.VARIATION_PREFIX}{field}")
+        if value is None:
+            continue
+        shown = "yes" if value is True else "no" if value is False else lookup.get(field, {}).get(value, value)
+        facts.append((label, str(shown)))
+    return facts
