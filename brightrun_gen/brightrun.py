@@ -317,6 +317,10 @@ class Plan(_Noun):
         """Extend the plan to `size` rows (balanced, deterministic for `seed`); written rows stay as they are."""
         return planning.extend(self.engine, PlanRequest(size=size, tiers=tiers, seed=seed))
 
+    def repair(self, *, seed: int = DEFAULT_SEED) -> planning.PlanChange:
+        """Rebuild the contradictory rows nobody has written, tried or queued yet, under the same keys."""
+        return planning.repair(self.engine, seed)
+
     def coverage(self, by: str = "storyline") -> planning.CoverageGrid:
         return planning.coverage(self.engine, by)
 

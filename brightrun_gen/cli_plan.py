@@ -7,7 +7,7 @@ from brightrun_gen.cli_common import app_for, print_json
 from brightrun_gen.domain.planning import parse_tiers
 from brightrun_gen.domain.voice import voice_lines
 
-PLAN_ACTIONS = ("build", "check", "coverage", "fill")
+PLAN_ACTIONS = ("build", "check", "coverage", "fill", "repair")
 
 
 def cmd_plan(args) -> int:
@@ -18,10 +18,12 @@ def cmd_plan(args) -> int:
         return _coverage(plan, args.by, args.json)
     if args.action == "fill":
         change = plan.fill_gaps(args.target, by=args.by, seed=args.seed)
+    elif args.action == "repair":
+        change = plan.repair(seed=args.seed)
     else:
         change = plan.build(args.size, seed=args.seed, tiers=parse_tiers(args.tiers))
     if args.json:
-        print_json({"added": change.added, "tiers": change.tiers})
+        print_json({"added": change.added, "rebuilt": change.rebuilt, "tiers": change.tiers})
     else:
         print(change.line())
     return 0
@@ -93,7 +95,8 @@ def register(sub, common) -> None:
     p = sub.add_parser("plan", parents=[common], help="build or extend the plan, check it, see and fill its coverage")
     p.add_argument("action", nargs="?", choices=PLAN_ACTIONS, default="build",
                    help="build (default): extend to --size; check: list contradictions (exit 1 if any); "
-                        "coverage: persona × storyline counts; fill: add rows to cells below --target")
+                        "coverage: persona × storyline counts; fill: add rows to cells below --target; "
+                        "repair: rebuild contradictory rows nobody has written yet")
     p.add_argument("--size", type=int, default=Plan.DEFAULT_SIZE, help=f"rows in the plan (default {Plan.DEFAULT_SIZE})")
     p.add_argument("--seed", type=int, default=Plan.DEFAULT_SEED, help="seed for the plan's ties (default %(default)s)")
     p.add_argument("--tiers", default=":".join(map(str, Plan.DEFAULT_TIERS)),

@@ -138,3 +138,34 @@ def test_init_brings_changed_catalog_entries_up_to_date(db_url, tmp_path):
         report = app.initialize()
         assert report.catalog_added == 1 and report.planned_added == 0
         assert app.catalog.entry("scenarios", "sc_01")["title"] == "Is my cushion enough?"
+
+
+def test_repair_rebuilds_only_contradictory_rows_nobody_has_written(app):
+    from sqlalchemy import update
+
+    from brightrun_gen.store import tables as t
+    from brightrun_gen.store.db import write
+
+    assert app.jobs.generate_now("T1-001").status == "generated"
+    with write(app.engine) as conn:  # a plan made under older rules: rows whose persona does not fit
+        for key in ("T1-001", "T2-001"):
+            row = app.conversations.detail(key).row
+            misfit = "andre_williams" if row.dimensions.persona != "andre_williams" else "recent_retiree"
+            conn.execute(update(t.conversations).where(t.conversations.c.key == key).values(persona=misfit))
+    written = snapshot(app, "T1-001")
+    assert {c.row for c in app.plan.check().contradictions} >= {"T1-001", "T2-001"}
+    assert "`brightrun plan repair` rebuilds the unwritten ones" in "\n".join(app.initialize().lines())
+    change = app.plan.repair()
+    assert change.rebuilt == ["T2-001"] and change.added == []
+    assert {c.row for c in app.plan.check().contradictions} == {"T1-001"}
+    assert snapshot(app, "T1-001") == written
+    assert app.conversations.detail("T2-001").metadata, "the rebuilt row has its variation"
+
+
+def test_the_bright_run_export_carries_the_variation(app, tmp_path):
+    app.jobs.generate_now("T2-001")
+    request = app.exports.request(format="brightrun", output=tmp_path / "out.json", ids=["T2-001"],
+                                  include_offline=True)
+    [record] = app.exports.preview(request, 1)
+    variation = app.conversations.as_json("T2-001")["metadata"]["variation"]
+    assert record["metadata"]["variation"] == variation and set(variation) == set(VARIATION_FIELDS)

@@ -45,15 +45,17 @@ class PlanCheck:
 
 @dataclass(frozen=True)
 class PlanChange:
-    """Rows added to the plan, and the plan's size per tier afterwards."""
+    """Rows added to the plan (or rebuilt in place), and the plan's size per tier afterwards."""
 
     added: list[str]
     tiers: dict[int, int]
+    rebuilt: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         size = sum(self.tiers.values())
         split = ", ".join(f"tier {t}: {n}" for t, n in sorted(self.tiers.items()))
-        return f"plan: {len(self.added)} conversation(s) added; {size} in the plan ({split})"
+        rebuilt = f", {len(self.rebuilt)} contradictory unwritten row(s) rebuilt" if self.rebuilt else ""
+        return f"plan: {len(self.added)} conversation(s) added{rebuilt}; {size} in the plan ({split})"
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,28 @@ def extend(engine: Engine, request: PlanRequest) -> PlanChange:
         seeds = [d for _, d in plan_rows.story_dimensions(conn)]
     new_rows = build_plan(catalog, request, existing=existing, seeds=seeds)
     return _add(engine, new_rows, existing)
+
+
+def repair(engine: Engine, seed: int = DEFAULT_SEED) -> PlanChange:
+    """Rebuild, under the same keys, the contradictory rows that were never written, tried or queued
+    (a plan made before the catalog's rules, say); every other row stays as it is."""
+    catalog = catalog_repo.load_catalog(engine)
+    with read(engine) as conn:
+        stored = plan_rows.plan_rows(conn)
+        seeds = plan_rows.story_dimensions(conn)
+    bad = {c.row for c in check_plan([r.row for r in stored], catalog, seeds)}
+    candidates = [r for r in stored if r.row.key in bad]
+    with write(engine) as conn:
+        removed = set(plan_rows.remove_unwritten(conn, [r.id for r in candidates]))
+        kept = [r.row for r in stored if r.id not in removed]
+        planner = Planner(catalog, seed, kept, [d for _, d in seeds])
+        rebuilt = [planner.row(r.row.dimensions.tier).model_copy(update={"key": r.row.key})
+                   for r in candidates if r.id in removed]
+        for row in rebuilt:
+            plan_rows.add_planned_row(conn, row)
+    logger.info("plan: rebuilt %s contradictory unwritten row(s)", len(rebuilt))
+    tiers = Counter(r.dimensions.tier for r in [*kept, *rebuilt])
+    return PlanChange([], {t: tiers.get(t, 0) for t in (1, 2, 3)}, [r.key for r in rebuilt])
 
 
 def coverage(engine: Engine, by: str = "storyline") -> CoverageGrid:

@@ -11,6 +11,7 @@ from brightrun_gen.domain.catalog import build_plan, load_catalog
 from brightrun_gen.domain.models import Dimensions
 from brightrun_gen.domain.seedfiles import parse_seed_file
 from brightrun_gen.errors import SeedFileError
+from brightrun_gen.services import planning
 from brightrun_gen.services.importing import ImportResult, expand_paths, import_paths
 from brightrun_gen.services.templates import sync_templates
 from brightrun_gen.store import catalog_repo, conversations as conv_store, plan_rows
@@ -25,9 +26,12 @@ class InitReport:
     planned_added: int
     templates_added: int
     seeds: list[ImportResult] = field(default_factory=list)
+    contradictions: int = 0  # in rows stored before (a plan made under older catalog rules)
 
     def lines(self) -> list[str]:
         seeds = sum(1 for r in self.seeds if r.outcome == "imported")
+        stale = [f"plan check: {self.contradictions} contradiction(s) in stored rows: `brightrun plan check` lists "
+                 "them, `brightrun plan repair` rebuilds the unwritten ones"] if self.contradictions else []
         return [
             f"schema: {', '.join(self.migrations) if self.migrations else 'up to date'}",
             f"catalog: {self.catalog_added} entries added or updated",
@@ -35,6 +39,7 @@ class InitReport:
             f"plan: {self.planned_added} conversations added",
             f"seed conversations: {seeds} imported",
             *[r.line() for r in self.seeds if r.outcome == "failed"],
+            *stale,
         ]
 
 
@@ -64,7 +69,8 @@ def initialize(engine: Engine, settings: Settings | None = None) -> InitReport:
             plan_rows.add_planned_row(conn, row)
     templates = sync_templates(engine, settings.prompts_dir)
     seeds = import_paths(engine, [settings.seed_dir])
-    return InitReport(applied, added, len(new_rows), templates, seeds)
+    stale = len(planning.check(engine).contradictions)
+    return InitReport(applied, added, len(new_rows), templates, seeds, stale)
 
 
 def _our_seed_stories(settings: Settings) -> list[Dimensions]:

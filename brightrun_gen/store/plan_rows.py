@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, and_, delete, exists, select
 
 from brightrun_gen.domain.models import Dimensions, PlannedRow, Variation
 from brightrun_gen.store import tables as t
@@ -103,3 +103,15 @@ def _labels(conn: Connection, ids: list[int]) -> dict[tuple[int, str], object]:
     stmt = select(_m.conversation_id, _m.key, _m.value).where(
         and_(_m.conversation_id.in_(ids), _m.key.in_(("title", "dataset_metadata.notes", "format"))))
     return {(cid, key): value for cid, key, value in conn.execute(stmt)}
+
+
+def remove_unwritten(conn: Connection, ids: Sequence[int]) -> list[int]:
+    """Delete those planned rows that were never written, tried or queued; returns the ids removed."""
+    g, q = t.generation_logs.c, t.generation_queue.c
+    untouched = and_(_c.id.in_(list(ids)), _c.source == "plan", _c.status == "not_generated",
+                     _c.current_version == 0, ~exists().where(g.conversation_id == _c.id),
+                     ~exists().where(q.conversation_id == _c.id))
+    removed = list(conn.scalars(select(_c.id).where(untouched)))
+    if removed:
+        conn.execute(delete(t.conversations).where(_c.id.in_(removed)))
+    return removed
