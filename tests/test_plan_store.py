@@ -169,3 +169,25 @@ def test_the_bright_run_export_carries_the_variation(app, tmp_path):
     [record] = app.exports.preview(request, 1)
     variation = app.conversations.as_json("T2-001")["metadata"]["variation"]
     assert record["metadata"]["variation"] == variation and set(variation) == set(VARIATION_FIELDS)
+
+
+def test_init_brings_our_changed_seed_files_up_to_date_unless_reviewed(db_url, tmp_path):
+    seeds_dir = tmp_path / "seeds"
+    shutil.copytree(REPO / "seeds" / "conversations", seeds_dir)
+    changed = seeds_dir / "seed_02_jennifer_beneficiary_panic.json"
+    changed.write_text(changed.read_text(encoding="utf-8").replace("I can hear how shaken", "I can hear how scared"),
+                       encoding="utf-8")
+    settings = Settings(_env_file=None, anthropic_api_key=None, provider="offline", seed_dir=seeds_dir,
+                        database_url=f"sqlite:///{tmp_path / 'unused.db'}")
+    with BrightRun(settings, database_url=db_url) as app:
+        report = app.initialize()
+        assert "seed conversations: 0 imported, 1 file(s) brought up to date" in report.lines()
+        detail = app.conversations.detail("seed_02")
+        assert "I can hear how scared" in detail.turns[1].content and len(detail.versions) == 2
+        assert detail.row.status == "seed"
+        app.reviews.decide("seed_03", "approve", reviewer="tester")
+        other = seeds_dir / "seed_03_david_student_loans_paid.json"
+        other.write_text(other.read_text(encoding="utf-8").replace("Congratulations!", "Well done!"), encoding="utf-8")
+        again = app.initialize()
+        assert [r.outcome for r in again.seeds if r.path == other.name] == ["failed"]
+        assert "Congratulations!" in app.conversations.detail("seed_03").turns[1].content

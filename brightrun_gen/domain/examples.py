@@ -23,7 +23,6 @@ from brightrun_gen.domain.models import Catalog, Dimensions
 CLOSENESS_BAND = 2
 # Fewer turns than this is no longer an example of a conversation.
 MIN_EXAMPLE_TURNS = 4
-ORIGINS = ("seed", "real", "approved")
 _DIGITS = re.compile(r"(\d+)")
 
 

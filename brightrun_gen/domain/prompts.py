@@ -23,8 +23,6 @@ from brightrun_gen.domain.models import GeneratedConversation
 from brightrun_gen.errors import TemplateError
 
 SECTIONS = ("system", "context", "request")
-# The cached sections: each ends at a cache breakpoint (llm/anthropic_provider.request_params).
-CACHED_SECTIONS = ("system", "context")
 # The API caches a prefix only from this many tokens on (Sonnet and Opus models).
 MIN_CACHEABLE_TOKENS = 1024
 _WHITESPACE = re.compile(r"\s+")

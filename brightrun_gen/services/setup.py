@@ -30,6 +30,7 @@ class InitReport:
 
     def lines(self) -> list[str]:
         seeds = sum(1 for r in self.seeds if r.outcome == "imported")
+        updated = sum(1 for r in self.seeds if r.outcome == "updated")
         stale = [f"plan check: {self.contradictions} contradiction(s) in stored rows: `brightrun plan check` lists "
                  "them, `brightrun plan repair` rebuilds the unwritten ones"] if self.contradictions else []
         return [
@@ -37,7 +38,7 @@ class InitReport:
             f"catalog: {self.catalog_added} entries added or updated",
             f"prompt templates: {self.templates_added} added",
             f"plan: {self.planned_added} conversations added",
-            f"seed conversations: {seeds} imported",
+            f"seed conversations: {seeds} imported" + (f", {updated} file(s) brought up to date" if updated else ""),
             *[r.line() for r in self.seeds if r.outcome == "failed"],
             *stale,
         ]
@@ -68,7 +69,7 @@ def initialize(engine: Engine, settings: Settings | None = None) -> InitReport:
         for row in new_rows:
             plan_rows.add_planned_row(conn, row)
     templates = sync_templates(engine, settings.prompts_dir)
-    seeds = import_paths(engine, [settings.seed_dir])
+    seeds = import_paths(engine, [settings.seed_dir], refresh_seeds=True)
     stale = len(planning.check(engine).contradictions)
     return InitReport(applied, added, len(new_rows), templates, seeds, stale)
 

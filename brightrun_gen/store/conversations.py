@@ -388,14 +388,6 @@ def record_imported_file(conn: Connection, name: str, content_hash: str, keys: l
     conn.execute(t.imported_files.insert().values(name=name, content_hash=content_hash, conversation_keys=keys))
 
 
-def example_turns(conn: Connection, tier: int, limit: int) -> list[list[dict]]:
-    """Turns of our own seed conversations of a tier, as few-shot examples for the prompt."""
-    c = t.conversations.c
-    ids = conn.execute(select(c.id, c.current_version).where(
-        c.tier == tier, c.source == "seed", c.key.like("seed\\_%", escape="\\")).order_by(c.key).limit(limit)).all()
-    return [[{"role": s.role, "content": s.content} for s in load_turns(conn, cid, version)] for cid, version in ids]
-
-
 def mark_failed(conn: Connection, conversation_id: int, reason: str) -> None:
     """Record a failure; a conversation that already has a version stays usable as it was."""
     c = t.conversations.c
