@@ -54,8 +54,10 @@ def test_plan_grows_to_a_size_and_fills_gaps(db):
     coverage = run("plan", "coverage", db=db)
     assert "Marcus Thompson" in coverage.stdout and "edge case" in coverage.stdout
     filled = json.loads(run("plan", "fill", "--target", "1", "--json", db=db).stdout)
-    assert set(filled) == {"added", "tiers"}
+    assert set(filled) == {"added", "rebuilt", "tiers"} and filled["rebuilt"] == []
     assert run("plan", "check", db=db).returncode == 0
+    repaired = run("plan", "repair", db=db)
+    assert repaired.returncode == 0 and repaired.stdout.startswith("plan: 0 conversation(s) added; ")
     listed = json.loads(run("list", "--where", "variation.target_turns=8", "--json", db=db).stdout)
     assert listed and all(r["source"] == "plan" for r in listed)
 
