@@ -8,6 +8,7 @@ navigation = st.navigation([
     st.Page("pages/dashboard.py", title="Dashboard", icon=":material/table_view:", url_path="dashboard", default=True),
     st.Page("pages/review.py", title="Review", icon=":material/rate_review:", url_path="review"),
     st.Page("pages/export.py", title="Export", icon=":material/download:", url_path="export"),
+    st.Page("pages/plan.py", title="Plan", icon=":material/grid_view:", url_path="plan"),
     st.Page("pages/catalog.py", title="Catalog", icon=":material/menu_book:", url_path="catalog"),
     st.Page("pages/activity.py", title="Activity", icon=":material/insights:", url_path="activity"),
     st.Page("pages/sources.py", title="Sources", icon=":material/library_books:", url_path="sources"),

@@ -87,7 +87,7 @@ def insert_batch(conn, ids: range, plan, rng: random.Random) -> None:
     for cid in ids:
         dims = plan[cid % len(plan)].dimensions.model_dump()
         texts = conversation_texts(rng, emoji=cid % 10 == 0)
-        quality = score_conversation([Turn(role=r, content=c) for r, c in texts], persona_names=[dims["persona"]],
+        quality = score_conversation([Turn(role=r, content=c) for r, c in texts],
                                      topic_terms=[dims["topic"]]).as_dict() if cid <= 90 else QUALITY
         conversations.append({"id": cid, "key": f"B{cid:05d}", **dims, "status": "approved", "source": "plan",
                               "model": MODEL, "current_version": 1, "quality": quality,

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from brightrun_gen.config import Settings, get_settings
+from brightrun_gen.domain.planning import DEFAULT_SEED, DEFAULT_SIZE, DEFAULT_TIERS, PlanRequest, parse_tiers
 from brightrun_gen.llm.base import Provider
 from brightrun_gen.llm.factory import make_provider
 from brightrun_gen.services import (
-    browse, dashboard, estimate as estimating, exporting, foreground, importing, insights, progress, review,
-    runner as runner_service, setup,
+    browse, dashboard, estimate as estimating, exporting, foreground, generation, importing, insights, planning,
+    progress, prompting, review, runner as runner_service, setup, voice,
 )
 from brightrun_gen.services import documents as documents_service, knowledge, suggestions, upstream
 
@@ -44,6 +45,7 @@ class BrightRun:
         self.exports = Exports(self)
         self.activity = Activity(self)
         self.documents = Documents(self)
+        self.plan = Plan(self)
 
     @property
     def database(self) -> str:
@@ -101,6 +103,16 @@ class Catalog(_Noun):
     def persona_labels(self) -> dict[str, str]:
         return browse.persona_labels(self.engine)
 
+    def voice(self) -> tuple | None:
+        """The firm's voice profile in use and what it was measured from, or None before the first."""
+        return voice.current_voice(self.engine)
+
+    def measure_voice(self, paths: Iterable[str | Path] | None = None) -> voice.VoiceReport:
+        """Measure the voice from seed files, or from the firm's imported conversations, and keep it."""
+        report = voice.derive_voice(self.engine, paths)
+        generation.forget_static(self.engine)  # the next prompt built here speaks with the new voice
+        return report
+
 
 class Conversations(_Noun):
     """Planned, generated and seed conversations: find, list, show, filter, import."""
@@ -137,6 +149,10 @@ class Conversations(_Noun):
 
     def import_files(self, paths: Iterable[str | Path]) -> list[importing.ImportResult]:
         return importing.import_paths(self.engine, paths)
+
+    def prompt(self, key_or_id: str | int) -> prompting.PromptView:
+        """The exact prompt this conversation would be sent now, with its examples and size."""
+        return prompting.prompt_view(self.engine, key_or_id, self.app.settings)
 
 
 class Jobs(_Noun):
@@ -351,3 +367,31 @@ class Documents(_Noun):
     def add_plan_rows(self) -> list[str]:
         """Plan rows for accepted scenarios that have none yet (one per persona each fits)."""
         return suggestions.add_plan_rows(self.engine)
+class Plan(_Noun):
+    """The plan: check it for contradictions, extend it to a size, see and fill its coverage."""
+
+    COVERAGE_BY = planning.COVERAGE_BY
+    DEFAULT_SIZE = DEFAULT_SIZE
+    DEFAULT_TIERS = DEFAULT_TIERS
+    DEFAULT_SEED = DEFAULT_SEED
+
+    def check(self) -> planning.PlanCheck:
+        return planning.check(self.engine)
+
+    def build(self, size: int = DEFAULT_SIZE, *, seed: int = DEFAULT_SEED,
+              tiers: tuple[int, int, int] = DEFAULT_TIERS) -> planning.PlanChange:
+        """Extend the plan to `size` rows (balanced, deterministic for `seed`); written rows stay as they are."""
+        return planning.extend(self.engine, PlanRequest(size=size, tiers=tiers, seed=seed))
+
+    def repair(self, *, seed: int = DEFAULT_SEED) -> planning.PlanChange:
+        """Rebuild the contradictory rows nobody has written, tried or queued yet, under the same keys."""
+        return planning.repair(self.engine, seed)
+
+    def coverage(self, by: str = "storyline") -> planning.CoverageGrid:
+        return planning.coverage(self.engine, by)
+
+    tiers = staticmethod(parse_tiers)  # '40:35:15' -> (40, 35, 15), or a one-line InputError
+
+    def fill_gaps(self, target: int, *, by: str = "storyline", seed: int = DEFAULT_SEED) -> planning.PlanChange:
+        """Add rows to every cell of the coverage grid below `target` that a row can fill."""
+        return planning.fill_gaps(self.engine, target, by, seed)

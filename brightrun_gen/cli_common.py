@@ -10,7 +10,7 @@ from typing import Sequence
 
 from brightrun_gen.brightrun import BrightRun
 from brightrun_gen.config import get_settings
-from brightrun_gen.domain.models import DIMENSION_NAMES
+from brightrun_gen.domain.models import DIMENSION_NAMES, VARIATION_FILTERS
 from brightrun_gen.errors import InputError
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -41,7 +41,8 @@ def parse_where(pairs: Sequence[str]) -> dict[str, list[str]]:
         key, sep, value = pair.partition("=")
         if not sep or not key or not value:
             raise InputError(f"--where {pair!r}: expected KEY=VALUE, e.g. --where persona=marcus_thompson")
-        if key not in DIMENSION_NAMES:
-            raise InputError(f"--where {pair!r}: unknown key {key!r}; use one of {', '.join(DIMENSION_NAMES)}")
+        if key not in DIMENSION_NAMES + VARIATION_FILTERS:
+            raise InputError(f"--where {pair!r}: unknown key {key!r}; use one of "
+                             f"{', '.join(DIMENSION_NAMES + VARIATION_FILTERS)}")
         where.setdefault(key, []).extend(v.strip() for v in value.split(","))
     return where

@@ -9,7 +9,7 @@ from __future__ import annotations
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     seed_dir: Path = Field(ROOT / "seeds" / "conversations", description="our seed conversations")
     prompts_dir: Path = Field(ROOT / "prompts", description="prompt templates, one file each")
     reviewer: str = Field("local reviewer", description="name recorded with review decisions (login off)")
+    word_limits: Literal["spec", "firm"] = Field(
+        "spec", description="word limits of prompts and quality rules: spec (client 20-150, advisor 50-250) or firm "
+                            "(the range of the firm's real conversations, from `brightrun voice`)")
+    examples_per_prompt: int = Field(2, ge=0, le=6, description="example conversations shown in each prompt")
+    example_token_budget: int = Field(5000, ge=0, description="estimated tokens the examples of one prompt may take")
+    examples_include_approved: bool = Field(
+        False, description="let approved conversations serve as examples, besides our seeds and the firm's imports")
     secrets_file: Path = Field(
         SECRETS_FILE,
         description="secrets.toml with keys and the [auth] login section; Streamlit must read the same file",

@@ -4,13 +4,14 @@ import pandas as pd
 import streamlit as st
 
 from brightrun_gen.domain.markdown import escape_markdown
+from brightrun_gen.domain.voice import voice_lines
 from brightrun_gen.errors import BrightRunError
-from pages.common import app, show_error, sidebar
+from pages.common import act, app, show_error, sidebar
 
 sidebar()
 st.title("Catalog")
-st.caption("Personas, emotions, storylines, topics, prompt templates and our own seed conversations. "
-           "Read-only here: they come from the seeds/ and prompts/ folders when the store is initialized.")
+st.caption("Personas, emotions, storylines, topics, prompt templates, our own seed conversations and the firm's "
+           "voice. Read-only here: they come from the seeds/ and prompts/ folders when the store is initialized.")
 
 search = st.text_input("Search every tab", key="catalog_search", placeholder="e.g. retire, anxious, 401(k)")
 
@@ -21,7 +22,7 @@ def matches(count: int, noun: str) -> None:
 
 
 catalog = app().catalog
-tabs = st.tabs([*catalog.SECTIONS, "Prompt templates", "Seed conversations"])
+tabs = st.tabs([*catalog.SECTIONS, "Prompt templates", "Seed conversations", "Firm voice"])
 for tab, section in zip(tabs, catalog.SECTIONS.values()):
     with tab:
         table = catalog.table(section, search)
@@ -31,7 +32,7 @@ for tab, section in zip(tabs, catalog.SECTIONS.values()):
         for position in picked.selection.rows:
             st.json(catalog.entry(section, table.iloc[position]["key"]))
 
-with tabs[-2]:
+with tabs[-3]:
     templates = catalog.templates(search)
     matches(len(templates), "template versions")
     st.dataframe(templates.drop(columns="body"), hide_index=True, key="catalog_templates")
@@ -42,7 +43,7 @@ with tabs[-2]:
                                                    f"{' (active)' if templates.loc[i, 'active'] else ''}")
         st.code(templates.loc[shown, "body"], language=None, wrap_lines=True)
 
-with tabs[-1]:
+with tabs[-2]:
     seeds = catalog.seeds(search)
     matches(len(seeds), "seed conversations")
     st.dataframe(seeds, hide_index=True, key="catalog_seeds")
@@ -67,3 +68,19 @@ with tabs[-1]:
             st.json(annotations, expanded=2)
             dimensions = {name: str(value) for name, value in detail.row.dimensions.model_dump().items() if value}
             st.dataframe(pd.DataFrame(dimensions.items(), columns=["dimension", "value"]), hide_index=True)
+
+with tabs[-1]:
+    st.caption("How the firm's real conversations read, measured from the imported console-era files; every prompt "
+               "states it in its shared part. `brightrun voice` measures it again, or from other files.")
+    st.button("Measure again from the imported conversations", key="catalog_voice_measure",
+              icon=":material/graphic_eq:", on_click=act,
+              args=(lambda: f"Voice measured from {catalog.measure_voice().source}",))
+    found = catalog.voice()
+    if found is None:
+        st.info("No voice profile yet: import the firm's seed files (`brightrun import-seeds PATH`), then measure it.")
+    else:
+        profile, source = found
+        st.markdown(f"**Measured from** {escape_markdown(source)}")
+        st.code("\n".join(voice_lines(profile)), language=None, wrap_lines=True)
+        with st.expander("Every figure"):
+            st.json(profile.model_dump(), expanded=1)

@@ -12,6 +12,7 @@ from pages.common import (
     app, decision_reviewer, forget_shared_reads, notify, notify_error, show_error, sidebar, signed_in_identity,
 )
 from pages.review_sources import show_sources
+from pages.review_prompt import show_prompt
 
 sidebar()
 state = st.session_state
@@ -161,3 +162,4 @@ with side_col:
         else:
             st.caption("No decisions yet.")
     show_sources(app(), view)
+    show_prompt(app(), view)

@@ -208,6 +208,16 @@ CREATE TABLE vocabulary (
 	CONSTRAINT uq_vocabulary_kind_key UNIQUE (kind, key)
 );
 
+CREATE TABLE voice_profiles (
+	id SERIAL NOT NULL, 
+	source VARCHAR(500) NOT NULL, 
+	profile JSONB NOT NULL, 
+	content_hash VARCHAR(64) NOT NULL, 
+	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	CONSTRAINT pk_voice_profiles PRIMARY KEY (id)
+);
+
 CREATE TABLE conversation_metadata (
 	id SERIAL NOT NULL, 
 	conversation_id INTEGER NOT NULL, 

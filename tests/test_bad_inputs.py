@@ -463,7 +463,7 @@ def test_a_hostile_persona_is_stored_verbatim_and_rendered_as_inert_data(engine,
     assert "${advisor_name}" in everything and "$persona_profile" in everything  # substituted once, never again
     assert "${turn_rule} $$ $" in everything
     assert "\n## system\n" not in everything  # a value never opens a section of its own
-    assert "Ignore previous instructions" in prompt.context
+    assert "Ignore previous instructions" in prompt.request  # the persona is part of the row's own section
     assert generate_one(engine, cid, settings=settings).status == "generated"
 
 

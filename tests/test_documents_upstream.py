@@ -72,7 +72,8 @@ def test_the_upstream_tables_are_read_read_only_on_postgresql(pg_server, _initia
         assert dims.extra == {"reading_level": "grade 8"}
         assert {r.outcome for r in app.documents.import_chunks(database_url=reader, schema="pipeline")} == {"duplicate"}
         # Upstream chunks are searched like the firm's own: the divorce checklist ranks first for a divorce row.
-        assert app.documents.for_row("T2-034").candidates[0].chunk_id == "div-1"
+        divorce = app.conversations.list(where={"tier": [2], "topic": ["divorce_finances"]})[0].key
+        assert app.documents.for_row(divorce).candidates[0].chunk_id == "div-1"
         with pytest.raises(InputError, match="no table 'documents'"):
             app.documents.import_chunks(database_url=reader, schema="public_nothing_here")
 

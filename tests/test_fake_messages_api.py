@@ -12,7 +12,7 @@ from datetime import datetime
 import anthropic
 import pytest
 
-from tests.support.fake_messages_api import FakeMessagesAPI, default_conversation, slow
+from tests.support.fake_messages_api import MIN_CACHEABLE_TOKENS, FakeMessagesAPI, default_conversation, slow
 
 MODEL = "claude-sonnet-5-5"
 API_KEY = "sk-test-fake"
@@ -284,13 +284,42 @@ def test_conversation_factory_overrides_ok():
 
 
 def test_prompt_caching_usage(client):
-    system = [{"type": "text", "text": SYSTEM * 20, "cache_control": {"type": "ephemeral"}}]
+    system = [{"type": "text", "text": SYSTEM * 30, "cache_control": {"type": "ephemeral"}}]
     first = create(client, system=system).usage
     second = create(client, system=system).usage
     assert first.cache_creation_input_tokens > 0 and first.cache_read_input_tokens == 0
     assert second.cache_read_input_tokens == first.cache_creation_input_tokens
     assert second.cache_creation_input_tokens == 0
-    assert second.input_tokens < len(SYSTEM * 20) // 4
+    assert second.input_tokens < len(SYSTEM * 30) // 4
+
+
+def test_a_prefix_under_the_minimum_is_not_cached(client):
+    """The API caches a prefix only from 1,024 tokens on (about 4 characters a token here)."""
+    system = [{"type": "text", "text": SYSTEM * 20, "cache_control": {"type": "ephemeral"}}]
+    assert len(SYSTEM * 20) // 4 < MIN_CACHEABLE_TOKENS
+    for _ in range(2):
+        usage = create(client, system=system).usage
+        assert (usage.cache_creation_input_tokens, usage.cache_read_input_tokens) == (0, 0)
+
+
+def test_the_longest_prefix_seen_before_is_read_at_each_breakpoint(client):
+    """System and context each end a prefix: a new context still reads the shared system."""
+    shared = [{"type": "text", "text": SYSTEM * 30, "cache_control": {"type": "ephemeral"}}]
+
+    def ask(context: str, request: str):
+        content = [{"type": "text", "text": context, "cache_control": {"type": "ephemeral"}},
+                   {"type": "text", "text": request}]
+        return create(client, system=shared, messages=[{"role": "user", "content": content}]).usage
+
+    first = ask("example A " * 200, "row 1")
+    second = ask("example B " * 200, "row 2")
+    third = ask("example A " * 200, "row 3")
+    system_tokens = len(SYSTEM * 30) // 4
+    assert first.cache_read_input_tokens == 0 and first.cache_creation_input_tokens > system_tokens
+    assert second.cache_read_input_tokens == system_tokens
+    assert second.cache_creation_input_tokens == first.cache_creation_input_tokens - system_tokens
+    assert third.cache_read_input_tokens == first.cache_creation_input_tokens
+    assert third.cache_creation_input_tokens == 0 and third.input_tokens < 10
 
 
 def test_streaming(fake, client):

@@ -10,12 +10,14 @@ from brightrun_gen.domain.models import Turn
 from brightrun_gen.domain.quality import (
     _CHECKS,
     RULES,
+    SPEC_WORD_LIMITS,
     CriterionResult,
     QualityReport,
+    WordLimits,
+    rules_with,
     score_conversation,
 )
 
-PERSONA = ["Marcus Thompson"]
 TOPIC = ["Retirement planning"]
 
 OPENING = "Hi Elena, Marcus here. I'm worried about my retirement savings."
@@ -59,8 +61,8 @@ def replace(turns: list[Turn], number: int, new: Turn) -> list[Turn]:
     return turns[: number - 1] + [new] + turns[number:]
 
 
-def criterion(turns, name, persona=PERSONA, topic=TOPIC) -> CriterionResult:
-    report = score_conversation(turns, persona_names=persona, topic_terms=topic)
+def criterion(turns, name, topic=TOPIC) -> CriterionResult:
+    report = score_conversation(turns, topic_terms=topic)
     return next(c for c in report.criteria if c.name == name)
 
 
@@ -73,7 +75,7 @@ def test_every_rule_has_one_check_and_a_positive_weight():
 
 
 def test_criteria_follow_the_rules_table():
-    report = score_conversation(conversation(), persona_names=PERSONA, topic_terms=TOPIC)
+    report = score_conversation(conversation(), topic_terms=TOPIC)
     assert [(c.name, c.label, c.weight) for c in report.criteria] == [
         (r.name, r.title, r.weight) for r in RULES
     ]
@@ -84,37 +86,55 @@ def test_criteria_follow_the_rules_table():
 
 
 @pytest.mark.parametrize(
-    "turns, persona, topic, expected",
+    "turns, topic, expected",
     [
-        (conversation(), PERSONA, TOPIC, 10.0),
-        (conversation(16), PERSONA, TOPIC, 10.0),
-        (conversation(), [], [], 10.0),
-        ([], PERSONA, TOPIC, 1.0),
-        ([], [], [], 1.0),
+        (conversation(), TOPIC, 10.0),
+        (conversation(16), TOPIC, 10.0),
+        (conversation(), [], 10.0),
+        ([], TOPIC, 1.0),
+        ([], [], 1.0),
     ],
-    ids=["perfect", "perfect-16", "perfect-no-persona-or-topic", "empty", "empty-no-checks"],
+    ids=["perfect", "perfect-16", "perfect-no-topic", "empty", "empty-no-checks"],
 )
-def test_overall_score(turns, persona, topic, expected):
-    report = score_conversation(turns, persona_names=persona, topic_terms=topic)
+def test_overall_score(turns, topic, expected):
+    report = score_conversation(turns, topic_terms=topic)
     assert report.score == expected
 
 
 def test_perfect_conversation_fails_nothing():
-    report = score_conversation(conversation(), persona_names=PERSONA, topic_terms=TOPIC)
+    report = score_conversation(conversation(), topic_terms=TOPIC)
     assert report.failed() == []
 
 
 def test_empty_conversation_fails_everything_without_crashing():
-    report = score_conversation([], persona_names=PERSONA, topic_terms=TOPIC)
+    report = score_conversation([], topic_terms=TOPIC)
     assert len(report.failed()) == len(RULES)
     assert all(c.detail == "no turns to check" for c in report.criteria)
 
 
 def test_flawed_conversation_scores_between_the_ends():
     turns = replace(conversation(), 3, turn("user", 5, tag="short"))
-    report = score_conversation(turns, persona_names=["Priya"], topic_terms=TOPIC)
+    report = score_conversation(turns, topic_terms=["Emergency fund"])
     assert 1.0 < report.score < 10.0
-    assert {c.name for c in report.failed()} == {"user_length", "persona_present"}
+    assert {c.name for c in report.failed()} == {"user_length", "topic_present"}
+
+
+def test_naming_the_client_is_neither_required_nor_rewarded():
+    """A deployed assistant cannot know the user's name: no rule looks for it."""
+    named = replace(conversation(), 2, turn("assistant", 80, "Marcus, what worries you most?", tag="n"))
+    assert "persona_present" not in {r.name for r in RULES}
+    assert score_conversation(named, topic_terms=TOPIC).score == score_conversation(conversation(), topic_terms=TOPIC).score
+
+
+def test_word_limits_follow_the_setting_through_the_rule_table():
+    firm = rules_with(WordLimits(client=(40, 150), advisor=(120, 290)))
+    assert [r.name for r in firm] == [r.name for r in RULES]
+    assert next(r for r in firm if r.name == "assistant_length").title == "Advisor turns 120–290 words"
+    turns = conversation(user_words=40, assistant_words=100)
+    assert score_conversation(turns, topic_terms=TOPIC).failed() == []
+    failed = score_conversation(turns, topic_terms=TOPIC, rules=firm).failed()
+    assert [c.name for c in failed] == ["assistant_length"]
+    assert rules_with(SPEC_WORD_LIMITS) == RULES
 
 
 # --- turn_count ------------------------------------------------------------------------------
@@ -260,31 +280,7 @@ def test_question_after_the_first_two_thirds_is_not_exploration():
     assert "asks no question" in criterion(turns, "progression").detail
 
 
-# --- persona_present / topic_present ---------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "persona, passed, detail",
-    [
-        (["Marcus Thompson"], True, '"marcus" appears in turn 1'),
-        (["marcus"], True, '"marcus" appears in turn 1'),
-        (["Priya Patel", "Marcus Thompson"], True, '"marcus" appears in turn 1'),
-        (["Priya Patel"], False, "no turn mentions 'priya patel' or 'priya'"),
-        (["Marc"], False, "no turn mentions 'marc'"),
-        ([], True, "no persona to check"),
-    ],
-    ids=["first-name", "lower-case", "any-of-several", "absent", "not-a-word-prefix", "none"],
-)
-def test_persona_present(persona, passed, detail):
-    result = criterion(conversation(10), "persona_present", persona=persona)
-    assert (result.passed, result.detail) == (passed, detail)
-
-
-def test_persona_full_name_is_found():
-    opening = "I'm worried. This is Marcus   THOMPSON again"
-    turns = replace(conversation(10), 1, turn("user", 30, opening, tag="x"))
-    result = criterion(turns, "persona_present", persona=["Marcus Thompson"])
-    assert result.detail == '"marcus thompson" appears in turn 1'
+# --- topic_present --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -395,14 +391,8 @@ def test_ordinary_text_is_not_meta(text):
     ids=["good", "bad", "empty"],
 )
 def test_as_dict_from_dict_round_trip(turns):
-    report = score_conversation(turns, persona_names=PERSONA, topic_terms=TOPIC)
+    report = score_conversation(turns, topic_terms=TOPIC)
     data = json.loads(json.dumps(report.as_dict()))
     assert set(data) == {"score", "criteria"}
     assert set(data["criteria"][0]) == {"name", "label", "passed", "score", "weight", "detail"}
     assert QualityReport.from_dict(data) == report
-
-
-def test_an_archetype_counts_only_as_the_whole_phrase():
-    turns = [Turn(role="user", content="the plan is the thing"), Turn(role="assistant", content="the answer")]
-    report = score_conversation(turns, persona_names=["The Overwhelmed Avoider"], topic_terms=[])
-    assert not next(c for c in report.criteria if c.name == "persona_present").passed

@@ -1,17 +1,18 @@
-"""Reading the catalog (YAML files in seeds/catalog) and building the deterministic plan."""
+"""Reading the catalog (YAML files in seeds/catalog) and building a plan the linter finds clean."""
 
 from __future__ import annotations
 
-from itertools import cycle, islice
 from pathlib import Path
+from typing import Iterable, Sequence
 
 import yaml
 from pydantic import ValidationError
 
+from brightrun_gen.domain import planning
+from brightrun_gen.domain.lint import check_catalog, check_plan
 from brightrun_gen.domain.models import Catalog, Dimensions, PlannedRow
+from brightrun_gen.domain.planning import PlanRequest
 from brightrun_gen.errors import InputError
-
-PLAN_SIZES = {1: 40, 2: 35, 3: 15}
 
 
 def load_catalog(directory: Path) -> Catalog:
@@ -40,86 +41,72 @@ def _read_yaml(path: Path):
 
 
 def _check_references(catalog: Catalog) -> None:
-    emotions = {e.key for e in catalog.emotions}
-    topics = {t.key for t in catalog.topics}
-    arcs = {a.key for a in catalog.arcs}
-    wanted = [("arcs", a.key, "start_emotion", a.start_emotion, emotions) for a in catalog.arcs]
-    wanted += [("arcs", a.key, "end_emotion", a.end_emotion, emotions) for a in catalog.arcs]
-    for s in catalog.scenarios:
-        wanted += [("scenarios", s.key, "topic", s.topic, topics), ("scenarios", s.key, "arc", s.arc, arcs)]
-    for e in catalog.edge_cases:
-        wanted += [
-            ("edge_cases", e.key, "topic", e.topic, topics),
-            ("edge_cases", e.key, "start_emotion", e.start_emotion, emotions),
-            ("edge_cases", e.key, "end_emotion", e.end_emotion, emotions),
-        ]
-    for section, key, field, value, known in wanted:
-        if value not in known:
+    """Every key an entry names exists: emotions, topics, arcs, tones, intents, outcomes, personas."""
+    known = {
+        "emotion": {e.key for e in catalog.emotions}, "topic": {t.key for t in catalog.topics},
+        "arc": {a.key for a in catalog.arcs}, "tone": {t.key for t in catalog.tones},
+        "intent": {i.key for i in catalog.intents}, "outcome": {o.key for o in catalog.outcome_types},
+        "persona": {p.key for p in catalog.personas},
+    }
+    for section, key, field, value, kind in _references(catalog):
+        if value not in known[kind]:
             raise InputError(f"catalog file {section}.yaml: entry {key}: {field} {value!r} is not defined")
-    for section in ("personas", "emotions", "arcs", "topics", "scenarios", "edge_cases"):
+    for section in ("personas", "emotions", "arcs", "topics", "scenarios", "edge_cases", "openings", "channels",
+                    "verbosity"):
         keys = [entry.key for entry in getattr(catalog, section)]
         if len(keys) != len(set(keys)):
             raise InputError(f"catalog file {section}.yaml: duplicate keys")
+        if section in ("openings", "channels", "verbosity") and not keys:
+            raise InputError(f"catalog file {section}.yaml: needs at least one entry")
 
 
-def build_plan(catalog: Catalog) -> list[PlannedRow]:
-    """The 90 planned rows: 40 Tier 1 (persona x arc x topic), 35 Tier 2, 15 Tier 3.
+def _references(catalog: Catalog):
+    """(section, entry key, field, value, kind of key) for every reference in the catalog."""
+    for e in catalog.emotions:
+        yield from (("emotions", e.key, "unsuited_tones", t, "tone") for t in e.unsuited_tones)
+    for a in catalog.arcs:
+        yield ("arcs", a.key, "start_emotion", a.start_emotion, "emotion")
+        yield ("arcs", a.key, "end_emotion", a.end_emotion, "emotion")
+        yield from _storyline_references("arcs", a)
+    for s in catalog.scenarios:
+        yield ("scenarios", s.key, "topic", s.topic, "topic")
+        yield ("scenarios", s.key, "arc", s.arc, "arc")
+        yield from _persona_references("scenarios", s.key, s.requires)
+    for e in catalog.edge_cases:
+        yield ("edge_cases", e.key, "topic", e.topic, "topic")
+        yield ("edge_cases", e.key, "start_emotion", e.start_emotion, "emotion")
+        yield ("edge_cases", e.key, "end_emotion", e.end_emotion, "emotion")
+        yield from _storyline_references("edge_cases", e)
+        yield from _persona_references("edge_cases", e.key, e.requires)
+    for t in catalog.topics:
+        yield from _persona_references("topics", t.key, t.requires)
+        yield from (("topics", t.key, "arcs", a, "arc") for a in t.arcs or [])
 
-    Deterministic and balanced: every list is walked round-robin with co-prime strides, so
-    each arc, persona, content category, intent, tone and outcome appears about equally often.
+
+def _storyline_references(section: str, entry):
+    yield from ((section, entry.key, "fit.tones", t, "tone") for t in entry.fit.tones)
+    yield from ((section, entry.key, "fit.intents", i, "intent") for i in entry.fit.intents)
+    yield from ((section, entry.key, "fit.outcomes", o, "outcome") for o in entry.fit.outcomes)
+    yield from ((section, entry.key, f"beats[{n}].client", b.client, "emotion") for n, b in enumerate(entry.beats))
+
+
+def _persona_references(section: str, key: str, requires):
+    if requires is not None and requires.personas:
+        yield from ((section, key, "requires.personas", p, "persona") for p in requires.personas)
+
+
+def build_plan(catalog: Catalog, request: PlanRequest = PlanRequest(), *, existing: Sequence[PlannedRow] = (),
+               seeds: Iterable[Dimensions] = ()) -> list[PlannedRow]:
+    """The default plan (90 rows, 40/35/15), or the rows that extend `existing` to `request.size`.
+
+    Refuses a plan with contradictions: the builder pairs only what fits, so a contradiction here
+    means the catalog itself is inconsistent (an item no persona fits, a storyline with no
+    usable tone), and `brightrun plan check` names it.
     """
-    topics_by_key = {t.key: t for t in catalog.topics}
-    arcs_by_key = {a.key: a for a in catalog.arcs}
-    topics = _interleave_by_category(catalog.topics)
-    personas = [p.key for p in catalog.personas]
-    rows: list[PlannedRow] = []
-
-    def dims(i: int, tier: int, persona: str, topic_key: str, start: str, end: str, **which) -> Dimensions:
-        topic = topics_by_key[topic_key]
-        return Dimensions(
-            tier=tier,
-            persona=persona,
-            emotion_start=start,
-            emotion_end=end,
-            topic=topic.key,
-            content_category=topic.content_category,
-            topic_cluster=topic.topic_cluster,
-            intent=_pick(catalog.intents, i + tier),
-            tone=_pick(catalog.tones, i * 2 + tier),
-            outcome_type=_pick(catalog.outcome_types, i * 3 + tier),
-            **which,
-        )
-
-    for i in range(PLAN_SIZES[1]):
-        arc = catalog.arcs[i % len(catalog.arcs)]
-        d = dims(i, 1, personas[i % len(personas)], topics[i % len(topics)].key,
-                 arc.start_emotion, arc.end_emotion, arc=arc.key)
-        rows.append(PlannedRow(key=f"T1-{i + 1:03d}", dimensions=d))
-    for i, scenario in enumerate(islice(cycle(catalog.scenarios), PLAN_SIZES[2])):
-        arc = arcs_by_key[scenario.arc]
-        d = dims(i, 2, personas[(i + 3) % len(personas)], scenario.topic,
-                 arc.start_emotion, arc.end_emotion, arc=arc.key, scenario=scenario.key)
-        rows.append(PlannedRow(key=f"T2-{i + 1:03d}", dimensions=d))
-    for i, edge in enumerate(islice(cycle(catalog.edge_cases), PLAN_SIZES[3])):
-        d = dims(i, 3, personas[(i + 5) % len(personas)], edge.topic,
-                 edge.start_emotion, edge.end_emotion, edge_case=edge.key)
-        rows.append(PlannedRow(key=f"T3-{i + 1:03d}", dimensions=d))
+    problems = check_catalog(catalog)
+    rows = planning.build_plan(catalog, request, existing=existing, seeds=seeds)
+    problems += check_plan(rows, catalog, [("", d) for d in seeds])
+    if problems:
+        more = f" (and {len(problems) - 1} more; `brightrun plan check` lists them)" if len(problems) > 1 else ""
+        raise InputError(f"the plan has contradictions: {problems[0].line()}{more}")
     return rows
-
-
-def _pick(entries, index: int) -> str:
-    return entries[index % len(entries)].key
-
-
-def _interleave_by_category(topics):
-    """Topics ordered so consecutive picks come from different content categories."""
-    by_category: dict[str, list] = {}
-    for topic in topics:
-        by_category.setdefault(topic.content_category, []).append(topic)
-    queues = list(by_category.values())
-    ordered = []
-    while any(queues):
-        for queue in queues:
-            if queue:
-                ordered.append(queue.pop(0))
-    return ordered

@@ -100,14 +100,6 @@ def choose(ranked: list[KnowledgeItem], pinned: list[KnowledgeItem], budget: Kno
     return chosen
 
 
-KNOWLEDGE_INSTRUCTION = (
-    "The firm's own knowledge follows as data, taken from {business}'s documents. Where a fact in it "
-    "applies to this conversation, the advisor uses it as stated (fees, process, rules of thumb, what the "
-    "firm does not sell). Never invent firm facts that are not in it; when the client asks about something "
-    "it does not cover, the advisor says she will confirm the details rather than make them up."
-)
-
-
 _MARKUP = re.compile(r"^\s{0,3}#{1,6}\s+|\*\*|__|^\s*[*+]\s+", re.MULTILINE)
 
 
@@ -116,16 +108,15 @@ def knowledge_text(chunk_text: str) -> str:
     return clean_line(_MARKUP.sub(" ", chunk_text))
 
 
-def knowledge_block(items: list[KnowledgeItem], business: str) -> str | None:
-    """The prompt's "firm knowledge (data)" block, or None when no chunk was chosen.
+def knowledge_block(items: list[KnowledgeItem]) -> str | None:
+    """The text of the prompt's "Firm knowledge (data)" block, or None when no chunk was chosen.
 
-    Two lines: the instruction, then the chunks as one JSON list. JSON keeps chunk text inert:
-    its newlines, headings and quotes are escaped, so a document cannot open a new section of
-    the prompt or pose as an instruction.
+    The chunks as one JSON list: their newlines, headings and quotes are escaped, so a document
+    cannot open a new section of the prompt or pose as an instruction. What the advisor does with
+    it is a rule of the shared prompt (prompts/shared.yaml), the same for every row.
     """
     if not items:
         return None
     data = [{"source": item.document, "section": item.section_heading or "", "text": knowledge_text(item.chunk_text)}
             for item in items]
-    return (KNOWLEDGE_INSTRUCTION.format(business=business) + "\n"
-            + "Firm knowledge (data): " + json.dumps(data, ensure_ascii=False))
+    return json.dumps(data, ensure_ascii=False)

@@ -121,6 +121,98 @@ class Demographics(Strict):
     location: str
 
 
+# --- compatibility: what a persona is, what a catalog item needs ---------------------------
+# The plan builder pairs a persona with a topic, scenario or edge case only when the persona's
+# facts meet the item's requirements; the plan linter reports every pair that does not.
+
+LifeStage = Literal["early_career", "mid_career", "late_career", "retired"]
+Employment = Literal["employee", "self_employed", "retired"]
+Household = Literal["single", "married", "divorced", "widowed"]
+Housing = Literal["renter", "mortgage", "owned_outright"]
+IncomeBand = Literal["under_100k", "100k_200k", "over_200k"]  # household income a year
+Account = Literal["401k", "403b", "457b", "ira", "roth_ira", "pension", "529", "brokerage", "savings",
+                  "rsu", "espp", "business"]
+Debt = Literal["mortgage", "student_loans", "credit_cards", "car_loan", "business_credit_line"]
+Plan = Literal["start_investing", "buy_home", "emergency_fund", "college", "retire_early", "retirement_income",
+               "social_security", "protect_family", "pay_off_debt", "steady_income", "help_family",
+               "new_baby", "understand_benefits", "financial_independence"]
+
+
+class PersonaFacts(Strict):
+    """What a persona's profile states, as values a rule can check. Amounts are the dollar
+    figures the profile states (mortgage_balance, cash_savings, ...), so a scenario that
+    states another figure for the same thing is caught."""
+
+    age: int = Field(ge=18, le=110)
+    life_stage: LifeStage
+    employment: Employment
+    household: Household
+    children: list[int] = Field(default_factory=list, description="ages; adults included")
+    expecting_child: bool = False
+    housing: Housing
+    income_band: IncomeBand
+    accounts: list[Account] = Field(default_factory=list)
+    debts: list[Debt] = Field(default_factory=list)
+    plans: list[Plan] = Field(default_factory=list)
+    amounts: dict[Key, int] = Field(default_factory=dict)
+
+
+class AgeRange(Strict):
+    min: int | None = None
+    max: int | None = None
+
+
+class ChildrenRule(Strict):
+    """Children the situation needs: how many, and how old the youngest and the oldest are."""
+
+    count_min: int = 0
+    count_max: int | None = None
+    youngest_max: int | None = None
+    oldest_min: int | None = None
+    oldest_max: int | None = None
+
+
+class Requirements(Strict):
+    """What a persona must be for a topic, scenario or edge case to make sense.
+
+    Lists are any-of, except `debts` and `plans` (all of them) and `no_debts` (none of them). `amounts` are figures the item's text states: a persona that states the
+    same figure must state the same value. `personas` re-targets an item to named personas.
+    """
+
+    personas: list[Key] | None = None
+    age: AgeRange | None = None
+    life_stage: list[LifeStage] | None = None
+    employment: list[Employment] | None = None
+    household: list[Household] | None = None
+    children: ChildrenRule | None = None
+    expecting_child: bool | None = None
+    housing: list[Housing] | None = None
+    income_band: list[IncomeBand] | None = None
+    accounts: list[Account] | None = None
+    debts: list[Debt] | None = None
+    no_debts: list[Debt] | None = None
+    plans: list[Plan] | None = None
+    amounts: dict[Key, int] | None = None
+
+
+class Fit(Strict):
+    """The tones, intents and outcomes that fit a storyline (an arc or an edge case)."""
+
+    tones: list[Key] = Field(min_length=1)
+    intents: list[Key] = Field(min_length=1)
+    outcomes: list[Key] = Field(min_length=1)
+
+
+class Beat(Strict):
+    """One phase of a storyline: its share of the turns, where the client is, what Elena does."""
+
+    phase: Name
+    share: float = Field(gt=0)
+    client: Key  # an emotion key
+    intensity: float = Field(ge=0, le=1)
+    advisor: str
+
+
 class Persona(Strict):
     key: Key
     name: Name
@@ -131,6 +223,7 @@ class Persona(Strict):
     communication_style: str
     emotional_baseline: str
     goals: list[str]
+    facts: PersonaFacts | None = None  # personas created by imports have none and are never planned
 
 
 def persona_label(name: str, archetype: str) -> str:
@@ -145,6 +238,8 @@ class Emotion(Strict):
     family: Key
     valence: Literal["positive", "negative", "neutral", "mixed"]
     intensity: float = Field(ge=0, le=1)
+    # Tones that must not meet a client who starts here: celebration belongs to wins, not to panic.
+    unsuited_tones: list[Key] = Field(default_factory=list)
 
 
 class Arc(Strict):
@@ -154,6 +249,9 @@ class Arc(Strict):
     start_emotion: str
     end_emotion: str
     milestones: list[str]
+    fit: Fit
+    beats: list[Beat] = Field(min_length=2)
+    requires: Requirements | None = None
 
 
 class Topic(Strict):
@@ -161,6 +259,8 @@ class Topic(Strict):
     name: Name
     content_category: Label
     topic_cluster: Label
+    requires: Requirements | None = None
+    arcs: list[Key] | None = None  # the arcs a conversation on this topic can follow; None: all
 
 
 class Scenario(Strict):
@@ -171,6 +271,7 @@ class Scenario(Strict):
     desired_outcome: str
     topic: str
     arc: str
+    requires: Requirements | None = None
 
 
 class EdgeCase(Strict):
@@ -183,6 +284,9 @@ class EdgeCase(Strict):
     topic: str
     start_emotion: str
     end_emotion: str
+    requires: Requirements | None = None
+    fit: Fit
+    beats: list[Beat] = Field(min_length=2)
 
 
 class VocabEntry(Strict):
@@ -202,6 +306,9 @@ class Catalog(Strict):
     intents: list[VocabEntry]
     tones: list[VocabEntry]
     outcome_types: list[VocabEntry]
+    openings: list[VocabEntry]
+    channels: list[VocabEntry]
+    verbosity: list[VocabEntry]
 
 
 # --- planned rows and stored conversations -------------------------------------------------
@@ -230,11 +337,47 @@ class Dimensions(Strict):
 DIMENSION_NAMES = tuple(Dimensions.model_fields)
 
 
+class Variation(Strict):
+    """How one conversation differs from its neighbours, beyond its dimensions.
+
+    Stored as the row's `variation.*` metadata: shown in the preview, filterable, exported.
+    `opening`, `channel` and `verbosity` are keys of the catalog vocabularies of those names.
+    """
+
+    target_turns: int = Field(ge=2, le=GENERATED_TURNS_MAX)
+    opening: Key
+    channel: Key
+    verbosity: Key
+    pushback: bool
+    sub_issues: int = Field(ge=1, le=3)
+
+
+VARIATION_FIELDS = tuple(Variation.model_fields)
+# How a variation field is named where dimensions are filtered: `--where variation.opening=story_first`.
+VARIATION_FILTERS = tuple(f"variation.{name}" for name in VARIATION_FIELDS)
+
+
+def variation_value(name: str, text) -> object:
+    """A filter value typed as the variation field is stored: '12' -> 12, 'true' -> True."""
+    kind = Variation.model_fields[name].annotation
+    value = str(text).strip()
+    if kind is bool:
+        return value.lower() in ("true", "yes", "1")
+    if kind is int:
+        return int(value) if value.lstrip("-").isdigit() else value
+    return value
+VARIATION_LABELS = {
+    "target_turns": "Target turns", "opening": "How the client opens", "channel": "Channel and time",
+    "verbosity": "Client verbosity", "pushback": "Pushes back once", "sub_issues": "Sub-issues",
+}
+
+
 class PlannedRow(Strict):
-    """One row of the generation plan: a stable key plus its dimensions."""
+    """One row of the generation plan: a stable key, its dimensions and its variation."""
 
     key: Label
     dimensions: Dimensions
+    variation: Variation | None = None
 
 
 class ConversationRecord(Strict):

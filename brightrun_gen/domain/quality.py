@@ -2,17 +2,22 @@
 
 Every rule with its weight and bounds is one row of `RULES`; each rule is one small function in
 `_CHECKS`. Pure code (no I/O), so the generator, the importer, the review page and the CLI all
-score a conversation the same way.
+score a conversation the same way. The prompt renders its limits from the same rows
+(`domain/prompts.py`), so a limit is changed in one place.
+
+Whether the client is named is not a rule: a deployed assistant cannot know the user's name, so
+rewarding it would teach the wrong habit; whether the persona comes through is the content
+judge's call.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Callable, Sequence
 
-from brightrun_gen.domain.models import Dimensions, Turn
+from brightrun_gen.domain.models import Turn
 
 
 @dataclass(frozen=True)
@@ -40,11 +45,32 @@ RULES: tuple[Rule, ...] = (
     Rule("assistant_length", "Advisor turns {low}–{high} words", 1.0, low=50, high=250),
     Rule("alternation", "Alternating roles, user first", 1.5),
     Rule("progression", "Problem → exploration → resolution", 1.5),
-    Rule("persona_present", "Persona present", 1.0),
     Rule("topic_present", "Topic present", 1.0),
     Rule("no_duplicates", "No duplicated turns", 1.0, high=100),
     Rule("no_meta_text", "No meta-text", 1.5),
 )
+RULES_BY_NAME = {rule.name: rule for rule in RULES}
+
+
+@dataclass(frozen=True)
+class WordLimits:
+    """Words per client message and per advisor reply: the spec's, or the firm's own."""
+
+    client: tuple[int, int]
+    advisor: tuple[int, int]
+
+
+SPEC_WORD_LIMITS = WordLimits(
+    client=(RULES_BY_NAME["user_length"].low, RULES_BY_NAME["user_length"].high),
+    advisor=(RULES_BY_NAME["assistant_length"].low, RULES_BY_NAME["assistant_length"].high),
+)
+
+
+def rules_with(limits: WordLimits) -> tuple[Rule, ...]:
+    """`RULES` with the length rules set to `limits`; the scorer and the prompt both take these."""
+    bounds = {"user_length": limits.client, "assistant_length": limits.advisor}
+    return tuple(replace(r, low=bounds[r.name][0], high=bounds[r.name][1]) if r.name in bounds else r for r in RULES)
+
 
 # Matched case-insensitively at the start of a word, so "stress" also finds "stressed".
 PROBLEM_WORDS = (
@@ -111,7 +137,6 @@ class QualityReport:
 @dataclass(frozen=True)
 class _Conversation:
     turns: Sequence[Turn]
-    persona_names: Sequence[str]
     topic_terms: Sequence[str]
 
 
@@ -119,23 +144,15 @@ Check = Callable[[Rule, _Conversation], tuple[float, str]]
 
 
 def score_conversation(
-    turns: Sequence[Turn], *, persona_names: Sequence[str], topic_terms: Sequence[str]
+    turns: Sequence[Turn], *, topic_terms: Sequence[str], rules: Sequence[Rule] = RULES
 ) -> QualityReport:
-    """Score a conversation 1.0–10.0 against `RULES`, with one result per rule."""
+    """Score a conversation 1.0–10.0 against `rules` (`RULES` or `rules_with(limits)`), one result per rule."""
     if not turns:
-        criteria = tuple(_result(rule, 0.0, "no turns to check") for rule in RULES)
+        criteria = tuple(_result(rule, 0.0, "no turns to check") for rule in rules)
         return QualityReport(score=_overall(criteria), criteria=criteria)
-    conv = _Conversation(tuple(turns), tuple(persona_names), tuple(topic_terms))
-    criteria = tuple(_result(rule, *_CHECKS[rule.name](rule, conv)) for rule in RULES)
+    conv = _Conversation(tuple(turns), tuple(topic_terms))
+    criteria = tuple(_result(rule, *_CHECKS[rule.name](rule, conv)) for rule in rules)
     return QualityReport(score=_overall(criteria), criteria=criteria)
-
-
-def scoring_terms(dims: Dimensions, persona: tuple[str, str] | None,
-                  topic: str | None) -> tuple[list[str], list[str]]:
-    """The names the rules look for: the persona's (name, archetype) and the topic's name as the
-    catalog has them, or the row's keys read as words when the catalog lacks the entry."""
-    names = list(persona) if persona else [dims.persona.replace("_", " ")]
-    return names, [topic or dims.topic.replace("_", " ")]
 
 
 def _result(rule: Rule, score: float, detail: str) -> CriterionResult:
@@ -167,21 +184,20 @@ def _plain(text: str) -> str:
     return " ".join(text.replace("\u2019", "'").lower().split())
 
 
-def _any_word_pattern(words: Sequence[str], *, whole: bool) -> re.Pattern[str]:
-    """A pattern finding any of `words` at a word start (and, if `whole`, a word end)."""
-    end = r"(?!\w)" if whole else ""
+def _any_word_pattern(words: Sequence[str]) -> re.Pattern[str]:
+    """A pattern finding any of `words` at a word start ("stress" also finds "stressed")."""
     alternatives = "|".join(re.escape(w.lower()) for w in words)
-    return re.compile(rf"(?<!\w)(?:{alternatives}){end}")
+    return re.compile(rf"(?<!\w)(?:{alternatives})")
 
 
-_PROBLEM = _any_word_pattern(PROBLEM_WORDS, whole=False)
-_CLOSING = _any_word_pattern(CLOSING_WORDS, whole=False)
+_PROBLEM = _any_word_pattern(PROBLEM_WORDS)
+_CLOSING = _any_word_pattern(CLOSING_WORDS)
 _META = [re.compile(p, re.IGNORECASE | re.MULTILINE) for p in META_PATTERNS]
 
 
-def _first_mention(turns: Sequence[Turn], terms: Sequence[str], *, whole: bool):
+def _first_mention(turns: Sequence[Turn], terms: Sequence[str]):
     """The first (term, turn number) where any of `terms` appears, or None."""
-    patterns = [(term, _any_word_pattern([term], whole=whole)) for term in terms]
+    patterns = [(term, _any_word_pattern([term])) for term in terms]
     for number, turn in enumerate(turns, 1):
         text = _plain(turn.content)
         for term, pattern in patterns:
@@ -290,37 +306,11 @@ def _closing_gap(turns: Sequence[Turn]) -> str | None:
     return f"{_where(number, turn)}: closes without next steps or resolution"
 
 
-def _check_persona(rule: Rule, conv: _Conversation) -> tuple[float, str]:
-    names = _unique([part for name in conv.persona_names for part in _name_forms(name)])
-    if not names:
-        return 1.0, "no persona to check"
-    found = _first_mention(conv.turns, names, whole=True)
-    if found:
-        return 1.0, f'"{found[0]}" appears in turn {found[1]}'
-    return 0.0, f"no turn mentions {' or '.join(repr(n) for n in names)}"
-
-
-_ARTICLES = {"the", "a", "an"}
-
-
-def _name_forms(name: str) -> list[str]:
-    """A persona's full name and first name: "Marcus Thompson" -> both and "marcus".
-
-    An archetype ("The Overwhelmed Avoider") only counts as the whole phrase: its first word
-    is an article, which any conversation contains.
-    """
-    plain = _plain(name)
-    if not plain:
-        return []
-    first = plain.split()[0]
-    return [plain] if first in _ARTICLES else [plain, first]
-
-
 def _check_topic(rule: Rule, conv: _Conversation) -> tuple[float, str]:
     terms = _unique([form for term in conv.topic_terms for form in _term_forms(term)])
     if not terms:
         return 1.0, "no topic to check"
-    found = _first_mention(conv.turns, terms, whole=False)
+    found = _first_mention(conv.turns, terms)
     if found:
         return 1.0, f'"{found[0]}" appears in turn {found[1]}'
     return 0.0, f"no turn mentions {' or '.join(repr(t) for t in terms)}"
@@ -380,7 +370,6 @@ _CHECKS: dict[str, Check] = {
     "assistant_length": _check_assistant_length,
     "alternation": _check_alternation,
     "progression": _check_progression,
-    "persona_present": _check_persona,
     "topic_present": _check_topic,
     "no_duplicates": _check_duplicates,
     "no_meta_text": _check_meta_text,

@@ -47,7 +47,7 @@ def _submit(runner, job: queue.Job) -> None:
     prompts, prepared = {}, {}
     for item in items:
         try:
-            prepared[item.id] = generation.prepare(runner.engine, item.conversation_id)
+            prepared[item.id] = generation.prepare(runner.engine, item.conversation_id, settings=runner.settings)
             prompts[str(item.id)] = prepared[item.id].prompt
         except BrightRunError as exc:
             logger.warning("batch job %s: queue item %s left out: %s", job.id, item.id, exc)
@@ -86,11 +86,10 @@ def _poll(runner, job: queue.Job) -> None:
 
 
 def _import_answer(runner, item_id: int, conversation_id: int, owner: str, answer: Answer, prices, job) -> None:
-    prepared = generation.prepare(runner.engine, conversation_id)
+    prepared = generation.prepare(runner.engine, conversation_id, settings=runner.settings)
     log = {"conversation_id": conversation_id, "queue_item_id": item_id, "attempt": 1, "provider": job.provider,
            "model": job.model, "template_name": prepared.prompt.template, "template_hash": prepared.prompt.template_hash,
-           "parameters": {**{k: v for k, v in prepared.prompt.parameters.items() if k != "examples"},
-                          "model": job.model, "batch_id": job.batch_id}}
+           "parameters": {**generation.logged_parameters(prepared), "model": job.model, "batch_id": job.batch_id}}
 
     def finish(conn, status, error):
         if not queue.finish_item(conn, item_id, owner, status, error):

@@ -18,7 +18,7 @@ from brightrun_gen.domain.models import (
     BUSY, DIMENSIONS, FILTER_LABELS, GENERATABLE, KEPT, OFFLINE_MODEL, STATUS_COLORS, STATUS_LABELS, TIER_LABELS,
 )
 from brightrun_gen.errors import InputError
-from brightrun_gen.services import browse, runner
+from brightrun_gen.services import browse, planning, runner
 from brightrun_gen.services.estimate import duration_text
 from brightrun_gen.services.progress import Progress
 from brightrun_gen.store import catalog_repo, queue
@@ -162,7 +162,8 @@ def preview(engine: Engine, key: str, *, job_running: bool = False) -> Preview:
               f"{labels['emotion_end'].get(dims.emotion_end, dims.emotion_end)}"
     facts = [("Persona", persona), ("Emotion", emotion), ("Topic", labels["topic"].get(dims.topic, dims.topic)),
              ("Tier", f"Tier {TIER_LABELS.get(dims.tier, dims.tier)}"), ("Model", model_label(row.model)),
-             ("Quality", "—" if row.quality_score is None else f"{row.quality_score:.1f} / 10")]
+             ("Quality", "—" if row.quality_score is None else f"{row.quality_score:.1f} / 10"),
+             *planning.variation_facts(engine, detail.metadata)]
     return Preview(
         id=row.id, key=row.key, title=escape_markdown(row.key), status=row.status, status_label=STATUS_LABELS.get(row.status, row.status),
         status_color=STATUS_COLORS.get(row.status, "gray"),

@@ -8,27 +8,30 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from sqlalchemy import Connection, Engine
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from brightrun_gen.config import Settings, get_settings
 from brightrun_gen.domain.answers import parse_answer, storable_text
+from brightrun_gen.domain.examples import Example, choose_examples, match_topic
 from brightrun_gen.domain.models import Catalog, GeneratedConversation
 from brightrun_gen.domain.pricing import PriceTable, Usage
-from brightrun_gen.domain.prompts import PromptTemplate, RenderedPrompt, prompt_values, render
-from brightrun_gen.domain.quality import score_conversation, scoring_terms
+from brightrun_gen.domain.prompt_values import SharedInputs, prompt_values
+from brightrun_gen.domain.prompts import PromptTemplate, RenderedPrompt, render
+from brightrun_gen.domain.quality import RULES, Rule, score_conversation
+from brightrun_gen.domain.voice import VoiceProfile
 from brightrun_gen.errors import BrightRunError, InvalidAnswer, ProviderError
 from brightrun_gen.llm.base import Answer, Provider
 from brightrun_gen.llm.factory import make_provider
 from brightrun_gen.services import knowledge
-from brightrun_gen.store import catalog_repo, conversations as conv_store, logs as log_store, templates as template_store
+from brightrun_gen.services.voice import quality_rules
+from brightrun_gen.store import catalog_repo, conversations as conv_store, logs as log_store, plan_rows
+from brightrun_gen.store import templates as template_store, voice as voice_store
 from brightrun_gen.store.db import read, write
 
 logger = logging.getLogger(__name__)
-
-EXAMPLES_PER_PROMPT = 2
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,9 @@ class Prepared:
     conversation_id: int
     key: str
     prompt: RenderedPrompt
-    persona_names: list[str]
     topic_terms: list[str]
+    rules: tuple[Rule, ...] = RULES  # the rule table the prompt states and the answer is scored by
+    examples: tuple[Example, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,14 +64,15 @@ def price_table(path: Path) -> PriceTable:
 
 @dataclass(frozen=True)
 class _Static:
-    """What every prompt of a tier shares: loaded once, reloaded when the store's copy changes."""
+    """What every prompt shares: loaded once, reloaded when the store's copy changes."""
 
     catalog: Catalog
     templates: dict[int, PromptTemplate]
-    examples: dict[int, list[list[dict]]]
+    pool: tuple[Example, ...]  # every conversation that may serve as an example
+    voice: VoiceProfile | None
 
 
-_static_cache: dict[str, tuple[tuple, _Static, float]] = {}
+_static_cache: dict[tuple, tuple[tuple, _Static, float]] = {}
 _static_lock = threading.Lock()
 
 
@@ -76,8 +81,8 @@ _static_lock = threading.Lock()
 STATIC_CHECK_SECONDS = 1.0
 
 
-def _static(engine: Engine, conn: Connection) -> _Static:
-    key = engine.url.render_as_string(hide_password=False)
+def _static(engine: Engine, conn: Connection, include_approved: bool = False) -> _Static:
+    key = (engine.url.render_as_string(hide_password=False), include_approved)
     with _static_lock:
         cached = _static_cache.get(key)
     if cached and time.monotonic() - cached[2] < STATIC_CHECK_SECONDS:
@@ -87,26 +92,59 @@ def _static(engine: Engine, conn: Connection) -> _Static:
         with _static_lock:
             _static_cache[key] = (stamp, cached[1], time.monotonic())
         return cached[1]
+    catalog = catalog_repo.load_catalog(engine)
+    voice = voice_store.active_voice(conn)
     static = _Static(
-        catalog=catalog_repo.load_catalog(engine),
+        catalog=catalog,
         templates={tier: template_store.active_template(conn, tier) for tier in (1, 2, 3)},
-        examples={tier: conv_store.example_turns(conn, tier, EXAMPLES_PER_PROMPT) for tier in (1, 2, 3)},
+        pool=tuple(_example(row, catalog) for row in plan_rows.example_pool(conn, include_approved)),
+        voice=voice[0] if voice else None,
     )
     with _static_lock:
         _static_cache[key] = (stamp, static, time.monotonic())
     return static
 
 
-def prepare(engine: Engine, conversation_id: int) -> Prepared:
-    """Render the prompt for one row; a missing parameter fails here, before any API call."""
+def forget_static(engine: Engine) -> None:
+    """Drop this process's cached shared part, so a change made here shows in the next prompt at once."""
+    url = engine.url.render_as_string(hide_password=False)
+    with _static_lock:
+        for key in [k for k in _static_cache if k[0] == url]:
+            del _static_cache[key]
+
+
+def _example(row: plan_rows.PoolRow, catalog: Catalog) -> Example:
+    origin = "real" if row.console else "approved" if row.status == "approved" else "seed"
+    known = {t.key for t in catalog.topics}
+    topic = row.dimensions.topic if row.dimensions.topic in known else match_topic(row.dimensions.topic, catalog)
+    title = str(row.title).removeprefix(f"{row.key} - ")  # console files' notes start with their id
+    return Example(row.key, title, origin, row.dimensions, tuple(row.turns), topic)
+
+
+def prepare(engine: Engine, conversation_id: int, *, settings: Settings | None = None,
+            extra_blocks: Sequence[tuple[str, str]] = ()) -> Prepared:
+    """Render the prompt for one row; a missing parameter fails here, before any API call.
+
+    The row's own part ends with data blocks: the firm knowledge retrieved for the row, then
+    `extra_blocks`, (title, text) pairs such as phrases to avoid or repair notes.
+    """
+    settings = settings or get_settings()
     with read(engine) as conn:
         row = conv_store.get_row(conn, conversation_id)
-        static = _static(engine, conn)
+        variation = plan_rows.variation_of(conn, conversation_id)
+        static = _static(engine, conn, settings.examples_include_approved)
     d = row.dimensions
-    prompt = render(static.templates[d.tier], prompt_values(d, static.catalog, static.examples[d.tier]))
-    persona = next(((p.name, p.archetype) for p in static.catalog.personas if p.key == d.persona), None)
-    topic = next((x.name for x in static.catalog.topics if x.key == d.topic), None)
-    return Prepared(row.id, row.key, prompt, *scoring_terms(d, persona, topic))
+    rules = quality_rules(settings, static.voice)
+    examples = choose_examples(row.key, d, static.pool, static.catalog, count=settings.examples_per_prompt,
+                               budget_tokens=settings.example_token_budget)
+    values = prompt_values(d, SharedInputs(static.catalog, rules, static.voice), variation=variation,
+                           examples=examples)
+    blocks = [("Firm knowledge", knowledge.knowledge_block(engine, conversation_id, settings)), *extra_blocks]
+    prompt = render(static.templates[d.tier], values, examples=[e.key for e in examples],
+                    extra_blocks=[(title, text) for title, text in blocks if text])
+    topic = next((x for x in static.catalog.topics if x.key == d.topic), None)
+    topics = [topic.name] if topic else [d.topic.replace("_", " ")]
+    return Prepared(row.id, row.key, prompt, topics, rules, tuple(examples))
 
 
 # Called inside the transaction that stores the outcome, with (conn, status, error): the runner
@@ -125,7 +163,7 @@ def generate_one(engine: Engine, conversation_id: int, *, settings: Settings | N
     """
     settings = settings or get_settings()
     provider = provider or make_provider(settings)
-    prepared = prepare(engine, conversation_id)
+    prepared = prepare(engine, conversation_id, settings=settings)
     prices = price_table(settings.price_file)
     attempt_no = 0
 
@@ -152,7 +190,9 @@ def _attempt(engine: Engine, prepared: Prepared, provider: Provider, prices: Pri
     started = time.perf_counter()
     log = {"conversation_id": prepared.conversation_id, "queue_item_id": queue_item_id, "attempt": attempt_no,
            "provider": provider.name, "model": provider.model, "template_name": prepared.prompt.template,
-           "template_hash": prepared.prompt.template_hash, "parameters": _logged_parameters(prepared, provider)}
+           "template_hash": prepared.prompt.template_hash,
+           "parameters": {**logged_parameters(prepared), "model": provider.model,
+                          "max_tokens": getattr(provider, "max_tokens", None)}}
     try:
         answer = provider.generate(prepared.prompt)
     except BrightRunError as exc:
@@ -182,8 +222,8 @@ def store_answer(engine: Engine, prepared: Prepared, answer: Answer, prices: Pri
 
 def _save(engine: Engine, prepared: Prepared, conversation: GeneratedConversation, log: dict,
           started: float, finish: Finish | None) -> GenerationResult:
-    quality = score_conversation(conversation.turns, persona_names=prepared.persona_names,
-                                 topic_terms=prepared.topic_terms).as_dict()
+    quality = score_conversation(conversation.turns, topic_terms=prepared.topic_terms,
+                                 rules=prepared.rules).as_dict()
     log.update(outcome="ok", duration_ms=int((time.perf_counter() - started) * 1000))
     with write(engine) as conn:
         log_id = log_store.insert_log(conn, **log)
@@ -221,11 +261,11 @@ def _cost(prices: PriceTable, model: str, usage: Usage, batch: bool) -> float:
                        batch=batch)
 
 
-def _logged_parameters(prepared: Prepared, provider: Provider) -> dict:
-    """What was asked (never the key): row parameters and model settings.
+def logged_parameters(prepared: Prepared) -> dict:
+    """What was asked (never the key): the row's parameters and the examples it was shown.
 
-    The example conversations are left out: they are the same for every row of a tier and
-    the template hash plus the seed keys identify them.
+    The examples' text is left out (their keys identify it); their keys are stored with the
+    attempt, and so with the version it produced, which the review page and `brightrun prompt` show.
     """
     params = {k: v for k, v in prepared.prompt.parameters.items() if k != "examples"}
-    return {**params, "model": provider.model, "max_tokens": getattr(provider, "max_tokens", None)}
+    return {**params, "examples": list(prepared.prompt.examples), "extra_blocks": list(prepared.prompt.extra_blocks)}

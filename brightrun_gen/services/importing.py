@@ -10,7 +10,7 @@ from typing import Iterable
 from sqlalchemy import Connection, Engine
 
 from brightrun_gen.domain.models import ConversationRecord, Demographics, Persona
-from brightrun_gen.domain.quality import score_conversation, scoring_terms
+from brightrun_gen.domain.quality import score_conversation
 from brightrun_gen.domain.seedfiles import parse_seed_file
 from brightrun_gen.errors import BrightRunError, InputError
 from brightrun_gen.store import catalog_repo, conversations as conv_store
@@ -43,12 +43,16 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-def import_paths(engine: Engine, paths: Iterable[str | Path]) -> list[ImportResult]:
-    """Import every file on its own: one transaction each, a bad file never stops the others."""
-    return [import_file(engine, path) for path in expand_paths(paths)]
+def import_paths(engine: Engine, paths: Iterable[str | Path], *, refresh_seeds: bool = False) -> list[ImportResult]:
+    """Import every file on its own: one transaction each, a bad file never stops the others.
+
+    `refresh_seeds` (init, for our own shipped seeds): a file whose conversations exist as seeds
+    nobody has reviewed brings them up to date as a new version instead of failing.
+    """
+    return [import_file(engine, path, refresh_seeds=refresh_seeds) for path in expand_paths(paths)]
 
 
-def import_file(engine: Engine, path: Path) -> ImportResult:
+def import_file(engine: Engine, path: Path, *, refresh_seeds: bool = False) -> ImportResult:
     name = path.name
     try:
         records = parse_seed_file(path)  # first: it refuses oversized and special files unread
@@ -57,6 +61,11 @@ def import_file(engine: Engine, path: Path) -> ImportResult:
             if conv_store.file_already_imported(conn, digest):
                 return ImportResult(name, "duplicate", "skipped, this file was imported before")
             taken = conv_store.existing_keys(conn, [r.key for r in records])
+            if taken and refresh_seeds and _unreviewed_seeds(conn, taken):
+                turns = sum(_refresh_seed(conn, r) if r.key in taken else _store_record(conn, r) for r in records)
+                conv_store.record_imported_file(conn, name, digest, [r.key for r in records])
+                return ImportResult(name, "updated", f"{len(taken)} seed conversation(s) brought up to date",
+                                    conversations=len(records), turns=turns)
             if taken:
                 raise InputError(f"{name}: conversation {sorted(taken)[0]!r} already exists with other content")
             turns = sum(_store_record(conn, record) for record in records)
@@ -69,15 +78,30 @@ def import_file(engine: Engine, path: Path) -> ImportResult:
                         conversations=len(records), turns=turns)
 
 
+def _unreviewed_seeds(conn: Connection, keys: set[str]) -> bool:
+    rows = [conv_store.get_row(conn, conv_store.find_id(conn, key)) for key in keys]
+    return all(row.source == "seed" and row.status == "seed" for row in rows)
+
+
+def _refresh_seed(conn: Connection, record: ConversationRecord) -> int:
+    """A shipped seed whose text changed gets the new text as its current version (the old one is kept)."""
+    row = conv_store.get_row(conn, conv_store.find_id(conn, record.key))
+    stored = [(t.role, t.content) for t in conv_store.load_turns(conn, row.id, row.current_version)]
+    if stored == [(t.role, t.content) for t in record.turns]:
+        return 0
+    quality = score_conversation(record.turns, topic_terms=catalog_repo.topic_terms(conn, record.dimensions.topic))
+    conv_store.save_version(conn, row.id, record.turns, model="human", status="seed", quality=quality.as_dict())
+    return len(record.turns)
+
+
 def _store_record(conn: Connection, record: ConversationRecord) -> int:
     persona = _persona_from(record)
     if persona is not None:
         catalog_repo.ensure_persona(conn, persona)
     status = "seed" if record.source == "seed" else "generated"
     cid = conv_store.insert_conversation(conn, record.key, record.dimensions, source=record.source, status=status)
-    dims = record.dimensions
-    names, topic_terms = scoring_terms(dims, *catalog_repo.persona_and_topic_names(conn, dims.persona, dims.topic))
-    quality = score_conversation(record.turns, persona_names=names, topic_terms=topic_terms).as_dict()
+    topic_terms = catalog_repo.topic_terms(conn, record.dimensions.topic)
+    quality = score_conversation(record.turns, topic_terms=topic_terms).as_dict()
     model = record.metadata.get("generation", {}).get("model", "human") if record.source != "seed" else "human"
     conv_store.save_version(conn, cid, record.turns, model=model, status=status, quality=quality)
     conv_store.save_metadata(conn, cid, record.metadata)

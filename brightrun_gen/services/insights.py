@@ -18,7 +18,7 @@ from brightrun_gen.store.conversations import ConversationDetail, ConversationQu
 CATALOG_SECTIONS = {
     "Personas": "personas", "Emotions": "emotions", "Arcs": "arcs", "Scenarios": "scenarios",
     "Edge cases": "edge_cases", "Topics": "topics", "Intents": "intents", "Tones": "tones",
-    "Outcome types": "outcome_types",
+    "Outcome types": "outcome_types", "Openings": "openings", "Channels": "channels", "Verbosity": "verbosity",
 }
 COVERAGE_COLUMNS = {
     "Arc / storyline": "storyline", "Content category": "content_category", "Topic cluster": "topic_cluster",

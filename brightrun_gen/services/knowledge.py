@@ -47,7 +47,7 @@ def knowledge_block(engine: Engine, conversation_id: int, settings: Settings | N
         with read(engine) as own:
             return knowledge_block(engine, conversation_id, settings, own)
     found = retrieval.for_row(engine, conversation_id, budget(settings), conn)
-    return render_block(found.chosen, retrieval.catalog_for(engine, conn).advisor.business)
+    return render_block(found.chosen)
 
 
 def set_choice(engine: Engine, key_or_id: str | int, chunk_row_id: int, choice: str | None) -> None:

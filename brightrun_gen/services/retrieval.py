@@ -27,6 +27,9 @@ from brightrun_gen.store.db import read
 from brightrun_gen.store.documents import SearchableChunk
 
 logger = logging.getLogger(__name__)
+# bm25s sets its own logger to DEBUG when imported, so its index-building chatter would pass any
+# handler; let it follow the level the app (or the CLI's -v) chose instead.
+logging.getLogger("bm25s").setLevel(logging.NOTSET)
 
 _STEMMER = Stemmer.Stemmer("english")
 # Candidates looked at per row before the budget is applied: more than any budget takes.

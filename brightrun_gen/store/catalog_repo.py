@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, select, update
 
 from brightrun_gen.domain.models import Advisor, Catalog, Persona, persona_label
 from brightrun_gen.errors import InputError
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import read
 
-_VOCAB = {"intents": "intent", "tones": "tone", "outcome_types": "outcome_type"}
+_VOCAB = {"intents": "intent", "tones": "tone", "outcome_types": "outcome_type", "openings": "opening",
+          "channels": "channel", "verbosity": "verbosity"}
 
 
 def _extra_columns(section: str, entry) -> dict:
@@ -33,23 +34,44 @@ _TABLES = {
 
 
 def save_catalog(conn: Connection, catalog: Catalog) -> int:
-    """Insert entries whose key is new; returns how many rows were added."""
-    added = _insert_missing(conn, t.advisor_profiles, [("advisor", {"name": catalog.advisor.name},
-                                                         catalog.advisor.model_dump())])
+    """Insert new entries and update changed ones (the files are the source); returns how many.
+
+    Entries the files do not name (personas an import created) are left as they are.
+    """
+    changed = _upsert(conn, t.advisor_profiles, [("advisor", {"name": catalog.advisor.name},
+                                                   catalog.advisor.model_dump())])
     for section, table in _TABLES.items():
         entries = getattr(catalog, section)
-        added += _insert_missing(conn, table, [(e.key, _extra_columns(section, e), e.model_dump()) for e in entries])
+        changed += _upsert(conn, table, [(e.key, _extra_columns(section, e), e.model_dump()) for e in entries])
     for section, kind in _VOCAB.items():
-        have = set(conn.scalars(select(t.vocabulary.c.key).where(t.vocabulary.c.kind == kind)))
+        c = t.vocabulary.c
+        have = {r.key: (r.name, r.description) for r in conn.execute(
+            select(c.key, c.name, c.description).where(c.kind == kind))}
         rows = [{"kind": kind, **e.model_dump()} for e in getattr(catalog, section) if e.key not in have]
         if rows:
             conn.execute(t.vocabulary.insert(), rows)
-        added += len(rows)
-    return added
+        for e in getattr(catalog, section):
+            if e.key in have and have[e.key] != (e.name, e.description):
+                conn.execute(update(t.vocabulary).where(c.kind == kind, c.key == e.key).values(
+                    name=e.name, description=e.description))
+                changed += 1
+        changed += len(rows)
+    return changed
 
 
-def _insert_missing(conn: Connection, table, entries: list[tuple[str, dict, dict]]) -> int:
-    have = set(conn.scalars(select(table.c.key)))
+def _upsert(conn: Connection, table, entries: list[tuple[str, dict, dict]]) -> int:
+    have = {r.key: r.data for r in conn.execute(select(table.c.key, table.c.data))}
+    changed = _insert_missing(conn, table, entries, set(have))
+    for key, columns, data in entries:
+        if key in have and have[key] != data:
+            conn.execute(update(table).where(table.c.key == key).values(**columns, data=data))
+            changed += 1
+    return changed
+
+
+def _insert_missing(conn: Connection, table, entries: list[tuple[str, dict, dict]], have: set[str] | None = None) -> int:
+    if have is None:
+        have = set(conn.scalars(select(table.c.key)))
     rows = [{"key": key, **columns, "data": data} for key, columns, data in entries if key not in have]
     if rows:
         conn.execute(table.insert(), rows)
@@ -89,12 +111,10 @@ def list_section(engine: Engine, section: str) -> list[dict]:
         return list(conn.scalars(select(table.c.data).order_by(table.c.id)))
 
 
-def persona_and_topic_names(conn: Connection, persona_key: str,
-                            topic_key: str) -> tuple[tuple[str, str] | None, str | None]:
-    """The persona's (name, archetype) and the topic's name; None for an entry the catalog lacks."""
-    persona = conn.execute(select(t.personas.c.name, t.personas.c.archetype).where(t.personas.c.key == persona_key)).first()
+def topic_terms(conn: Connection, topic_key: str) -> list[str]:
+    """What the topic rule looks for: the topic's name (or its key in words)."""
     topic = conn.scalar(select(t.topics.c.name).where(t.topics.c.key == topic_key))
-    return (tuple(persona) if persona else None), topic
+    return [topic or topic_key.replace("_", " ")]
 
 
 def persona_labels(conn: Connection) -> dict[str, str]:
@@ -106,19 +126,21 @@ def persona_labels(conn: Connection) -> dict[str, str]:
 
 def _fingerprint_query():
     parts = []
-    for table in (*_TABLES.values(), t.advisor_profiles, t.vocabulary, t.prompt_templates):
+    for table in (*_TABLES.values(), t.advisor_profiles, t.vocabulary, t.prompt_templates, t.voice_profiles):
         parts += [select(func.count()).select_from(table).scalar_subquery(),
                   select(func.max(table.c.updated_at)).scalar_subquery()]
-    seeds = t.conversations.c
-    parts += [select(func.count()).where(seeds.source == "seed").scalar_subquery(),
-              select(func.max(seeds.updated_at)).where(seeds.source == "seed").scalar_subquery()]
+    c = t.conversations.c
+    # Examples: seeds and imports, and approved conversations (an opt-in part of the pool).
+    for examples in (c.status == "seed", c.status == "approved"):
+        parts += [select(func.count()).where(examples).scalar_subquery(),
+                  select(func.max(c.updated_at)).where(examples).scalar_subquery()]
     return select(*parts)
 
 
-# Built once: constructing eighteen subqueries per call cost more than running them.
+# Built once: constructing twenty-odd subqueries per call cost more than running them.
 _FINGERPRINT = _fingerprint_query()
 
 
 def fingerprint(conn: Connection) -> tuple:
-    """Changes whenever the catalog, the templates or the seed examples change: a cache key."""
+    """Changes whenever the catalog, the templates, the voice or the example pool change: a cache key."""
     return tuple(conn.execute(_FINGERPRINT).one())

@@ -9,7 +9,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 
-from brightrun_gen.domain.models import DIMENSION_NAMES, Dimensions, StoredTurn, Turn
+from brightrun_gen.domain.models import DIMENSION_NAMES, VARIATION_FILTERS, Dimensions, StoredTurn, Turn, variation_value
 from brightrun_gen.errors import InputError, NotFound
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import read
@@ -58,7 +58,8 @@ class ConversationDetail:
 
 @dataclass
 class ConversationQuery:
-    """What to list: any-of values per dimension, statuses, explicit ids, free text on persona."""
+    """What to list: any-of values per dimension (or `variation.*` field), statuses, explicit ids,
+    free text on persona."""
 
     where: dict[str, Sequence[Any]] = field(default_factory=dict)
     statuses: Sequence[str] = ()
@@ -95,6 +96,10 @@ def query_conditions(query: ConversationQuery) -> list:
     c = t.conversations.c
     conds = []
     for name, values in query.where.items():
+        if name in VARIATION_FILTERS:
+            field = name.split(".", 1)[1]
+            conds.append(_metadata_condition(name, [variation_value(field, v) for v in values]))
+            continue
         if name not in DIMENSION_NAMES:
             raise NotFound(f"unknown dimension {name!r}; use one of {', '.join(DIMENSION_NAMES)}")
         if values:
@@ -110,6 +115,14 @@ def query_conditions(query: ConversationQuery) -> list:
         )
         conds.append(or_(func.lower(c.persona).like(pattern), c.persona.in_(persona_names)))
     return conds
+
+
+def _metadata_condition(key: str, values: Sequence[Any]):
+    """Conversations whose metadata `key` holds one of `values` (compared as stored JSON)."""
+    m = t.conversation_metadata.c
+    # Bound with the column's JSON type, so True is the JSON `true` the column stores, not SQL TRUE.
+    typed = [bindparam(None, value, type_=m.value.type) for value in values]
+    return t.conversations.c.id.in_(select(m.conversation_id).where(m.key == key, m.value.in_(typed)))
 
 
 def _tier(value: Any) -> int:
@@ -340,14 +353,6 @@ def file_already_imported(conn: Connection, content_hash: str) -> bool:
 
 def record_imported_file(conn: Connection, name: str, content_hash: str, keys: list[str]) -> None:
     conn.execute(t.imported_files.insert().values(name=name, content_hash=content_hash, conversation_keys=keys))
-
-
-def example_turns(conn: Connection, tier: int, limit: int) -> list[list[dict]]:
-    """Turns of our own seed conversations of a tier, as few-shot examples for the prompt."""
-    c = t.conversations.c
-    ids = conn.execute(select(c.id, c.current_version).where(
-        c.tier == tier, c.source == "seed", c.key.like("seed\\_%", escape="\\")).order_by(c.key).limit(limit)).all()
-    return [[{"role": s.role, "content": s.content} for s in load_turns(conn, cid, version)] for cid, version in ids]
 
 
 def mark_failed(conn: Connection, conversation_id: int, reason: str) -> None:

@@ -9,7 +9,7 @@ from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import read
 
 _c = t.conversations.c
-GROUPABLE = ("persona", "storyline", "arc", "content_category", "topic_cluster", "topic", "emotion_start",
+GROUPABLE = ("persona", "storyline", "story", "arc", "content_category", "topic_cluster", "topic", "emotion_start",
              "emotion_end", "intent", "tone", "outcome_type", "tier", "source")
 
 
@@ -20,6 +20,9 @@ def _dimension(name: str):
     if name == "storyline":
         return func.coalesce(_c.arc, case((_c.scenario.is_not(None), literal("scenario")),
                                           else_=literal("edge case")))
+    if name == "story":  # the plan's grid: Tier 1 by arc, every scenario row and every edge case row together
+        return case((_c.scenario.is_not(None), literal("scenario")), (_c.edge_case.is_not(None), literal("edge case")),
+                    else_=func.coalesce(_c.arc, literal("other")))
     return _c[name]
 
 

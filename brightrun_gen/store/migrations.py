@@ -28,8 +28,8 @@ def migration(version: int, name: str):
 
 
 def _create(conn: Connection, *table_list) -> None:
-    for table in table_list:
-        table.create(conn, checkfirst=True)
+    for each in table_list:
+        each.create(conn, checkfirst=True)
 
 
 @migration(1, "catalog, conversations, turns, metadata, logs, reviews, inputs")
@@ -46,6 +46,11 @@ def _m001(conn: Connection) -> None:
 @migration(2, "generation jobs and queue")
 def _m002(conn: Connection) -> None:
     _create(conn, t.generation_jobs, t.generation_queue)
+
+
+@migration(3, "voice profiles")
+def _m003(conn: Connection) -> None:
+    _create(conn, t.voice_profiles)
 
 
 # The input tables as migration 1 made them; nothing ever wrote them, so migration 5 rebuilds them.

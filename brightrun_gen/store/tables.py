@@ -412,3 +412,14 @@ scenario_suggestions = Table(
     Column("data", Json, nullable=False),  # the scenario, the personas it fits, the chunks it is drawn from
     *_stamps(),
 )
+
+# The firm's voice, measured from its real conversations (`brightrun voice`); the newest is used.
+voice_profiles = Table(
+    "voice_profiles",
+    metadata,
+    _id(),
+    Column("source", String(500), nullable=False),  # what it was measured from, for people to read
+    Column("profile", Json, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    *_stamps(),
+)

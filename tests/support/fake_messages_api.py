@@ -66,6 +66,7 @@ __all__ = [
     "BEHAVIOURS",
     "DEFAULT_MODEL_ID",
     "FakeMessagesAPI",
+    "MIN_CACHEABLE_TOKENS",
     "RecordedRequest",
     "default_conversation",
     "extract_persona_topic",
@@ -211,18 +212,29 @@ def request_text(body: dict | None) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def _has_cache_control(body: dict) -> bool:
-    if body.get("cache_control"):
-        return True
+# The API caches a prefix only from this many tokens on (Sonnet and Opus models).
+MIN_CACHEABLE_TOKENS = 1024
 
-    def walk(node: Any) -> bool:
-        if isinstance(node, dict):
-            return bool(node.get("cache_control")) or any(walk(v) for v in node.values())
-        if isinstance(node, list):
-            return any(walk(v) for v in node)
-        return False
 
-    return walk(body.get("system")) or walk(body.get("messages"))
+def _cache_prefixes(body: dict) -> list[str]:
+    """The prompt up to and including each block marked with cache_control, in prompt order
+    (system blocks, then message content blocks), as the API forms its cache prefixes."""
+    blocks: list[tuple[str, bool]] = []
+    system = body.get("system")
+    for block in system if isinstance(system, list) else [system] if system else []:
+        marked = isinstance(block, dict) and bool(block.get("cache_control"))
+        blocks.append(("\n".join(_block_text(block)), marked))
+    for message in body.get("messages") or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        for block in content if isinstance(content, list) else [content] if content else []:
+            marked = isinstance(block, dict) and bool(block.get("cache_control"))
+            blocks.append(("\n".join(_block_text(block)), marked))
+    texts, prefixes = [], []
+    for text, marked in blocks:
+        texts.append(text)
+        if marked:
+            prefixes.append("\n".join(t for t in texts if t))
+    return prefixes
 
 
 _PERSONA_RE = re.compile(r"Client persona: (.+)")
@@ -877,25 +889,22 @@ class FakeMessagesAPI:
         raise ValueError(f"unhandled behaviour {behaviour!r}")  # pragma: no cover
 
     def _usage(self, body: dict, output_text: str, output_tokens: int | None, service_tier: str) -> dict:
+        """Tokens as the API counts them with prompt caching.
+
+        Each cache breakpoint ends a prefix; prefixes under MIN_CACHEABLE_TOKENS are not cached.
+        The longest prefix seen before (same model) is read from the cache; the longer cacheable
+        prefixes are written; everything after the last cacheable prefix is plain input.
+        """
         total = max(1, len(request_text(body)) // 4)
-        creation = read = 0
-        if _has_cache_control(body):
-            prefix = _system_text(body)
-            if not prefix:
-                first = (body.get("messages") or [{}])[0]
-                prefix = "\n".join(_block_text(first.get("content") if isinstance(first, dict) else None))
-            cached = min(total, max(1, len(prefix) // 4))
-            key = (body.get("model"), prefix)
-            with self._lock:
-                seen = key in self._cache_keys
-                self._cache_keys.add(key)
-            if seen:
-                read = cached
-            else:
-                creation = cached
-            total = max(1, total - cached)
+        cacheable = [p for p in _cache_prefixes(body) if len(p) // 4 >= MIN_CACHEABLE_TOKENS]
+        with self._lock:
+            hits = [p for p in cacheable if (body.get("model"), p) in self._cache_keys]
+            self._cache_keys.update((body.get("model"), p) for p in cacheable)
+        read = len(hits[-1]) // 4 if hits else 0
+        written = len(cacheable[-1]) // 4 if cacheable else 0
+        creation = max(0, written - read)
         return {
-            "input_tokens": total,
+            "input_tokens": max(1, total - read - creation),
             "output_tokens": output_tokens if output_tokens is not None else max(1, len(output_text) // 4),
             "cache_creation_input_tokens": creation,
             "cache_read_input_tokens": read,
