@@ -83,6 +83,19 @@ class Settings(BaseSettings):
     seed_dir: Path = Field(ROOT / "seeds" / "conversations", description="our seed conversations")
     prompts_dir: Path = Field(ROOT / "prompts", description="prompt templates, one file each")
     reviewer: str = Field("local reviewer", description="name recorded with review decisions (login off)")
+    near_duplicate_threshold: float = Field(
+        0.8, ge=0.5, le=1.0,
+        description="similarity (MinHash estimate of the Jaccard of 5-word shingles) from which two conversations "
+                    "are near-duplicates: `brightrun dedupe`'s default, the review page's flag, the diversity figures",
+    )
+    repair_near_duplicates: bool = Field(
+        False, description="repair a newly generated conversation that is a near-duplicate, like any failed check",
+    )
+    avoid_phrase_share: float = Field(
+        0.2, gt=0.0, le=1.0,
+        description="a phrase in at least this share of the conversations of its role joins the avoid list "
+                    "the prompt receives",
+    )
     secrets_file: Path = Field(
         SECRETS_FILE,
         description="secrets.toml with keys and the [auth] login section; Streamlit must read the same file",

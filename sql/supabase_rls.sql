@@ -85,7 +85,8 @@ DECLARE
     'edge_cases', 'vocabulary', 'prompt_templates',
     'conversations', 'conversation_versions', 'conversation_turns', 'conversation_metadata',
     'imported_files', 'generation_jobs', 'generation_queue', 'generation_logs', 'review_events',
-    'document_categories', 'documents', 'chunks', 'chunk_dimensions'
+    'document_categories', 'documents', 'chunks', 'chunk_dimensions',
+    'conversation_signatures', 'signature_bands'
   ];
 BEGIN
   FOREACH tname IN ARRAY tables LOOP

@@ -22,6 +22,7 @@ from brightrun_gen.domain.quality import score_conversation
 from brightrun_gen.errors import BrightRunError, InvalidAnswer, ProviderError
 from brightrun_gen.llm.base import Answer, Provider
 from brightrun_gen.llm.factory import make_provider
+from brightrun_gen.services import dedupe
 from brightrun_gen.store import catalog_repo, conversations as conv_store, logs as log_store, templates as template_store
 from brightrun_gen.store.db import read, write
 
@@ -191,6 +192,7 @@ def _save(engine: Engine, prepared: Prepared, conversation: GeneratedConversatio
         version = conv_store.save_version(
             conn, prepared.conversation_id, conversation.turns, model=log["model"], status="generated",
             quality=quality, template_name=log["template_name"], template_hash=log["template_hash"], log_id=log_id)
+        dedupe.index_version(conn, prepared.conversation_id, version, conversation.turns)
         if finish:
             finish(conn, "succeeded", None)
     logger.info("%s: stored version %s (attempt %s, quality %s, $%.4f)", prepared.key, version, log["attempt"],

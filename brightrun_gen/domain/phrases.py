@@ -1,0 +1,228 @@
+"""Stock phrases: word n-grams (3 to 6 words) that many conversations share, by role and position.
+
+A phrase counts once per conversation (in how many conversations it appears, not how often),
+per role and per position: in the role's first turn ("opening"), its last turn ("closing"), or
+anywhere. Phrases made only of function words ("and i want to") are common English, not a
+habit, and are left out. A phrase is hidden behind a longer one that contains it and appears in
+nearly as many conversations, so "glad you reached out" shows once as "i'm really glad you
+reached out" and not as every piece of it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Sequence
+
+from brightrun_gen.domain.ngrams import NAME_TOKEN, TextConversation, words
+
+ROLES = ("assistant", "user")
+POSITIONS = ("opening", "closing", "any")
+MIN_WORDS, MAX_WORDS = 3, 6
+MIN_CONVERSATIONS = 3
+# A shorter phrase is hidden when a longer one containing it is in at least this share of its
+# conversations: the longer one is the habit, the shorter a piece of it.
+SUBSUMED = 0.8
+EXAMPLES = 3
+EXCERPT_CHARS = 60
+
+FUNCTION_WORDS = frozenset("""
+a about after again all also am an and any are as at be because been before being both but by can
+could did do does doing don't down for from had has have having he her here hers him his how i i'd
+i'll i'm i've if in into is isn't it it's its just let's me more most my no not now of off on once
+only or other our ours out over own same she should so some such than that that's the their them
+then there these they this those through to too under until up very was we we'll we're we've were
+what when where which while who whom why will with would you you'd you'll you're you've your yours
+""".split())
+
+Slot = tuple[str, str]  # (role, position)
+Gram = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Phrase:
+    text: str
+    role: str
+    position: str
+    conversations: int  # how many conversations have it in this role and position
+    share: float  # of the conversations with a turn of this role
+    offline: int  # how many of those conversations the offline generator wrote
+    examples: tuple[str, ...] = ()  # keys of the first conversations that have it
+    excerpt: str = ""  # the phrase in one of its turns, as written
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+@dataclass(frozen=True)
+class PhraseStats:
+    phrases: list[Phrase]  # most shared first
+    conversations: int
+    offline: int
+    per_role: dict[str, int] = field(default_factory=dict)  # conversations with a turn of each role
+
+
+def count_phrases(conversations: Sequence[TextConversation], names: Iterable[str] = (), *,
+                  min_conversations: int = MIN_CONVERSATIONS) -> PhraseStats:
+    """Every phrase in at least `min_conversations` conversations, for every role and position."""
+    names = frozenset(n.lower() for n in names)
+    slots = [_slots(conv, names) for conv in conversations]
+    per_role = Counter(role for conv_slots in slots for (role, position) in conv_slots if position == "any")
+    frequent3 = _frequent_trigrams(slots, min_conversations)
+    counts: Counter[tuple[Slot, Gram]] = Counter()
+    offline: Counter[tuple[Slot, Gram]] = Counter()
+    for conv, conv_slots in zip(conversations, slots):
+        for slot, turns in conv_slots.items():
+            for gram in _grams(turns, frequent3.get(slot[0], set())):
+                counts[slot, gram] += 1
+                offline[slot, gram] += conv.offline
+    kept = {k: n for k, n in counts.items() if n >= min_conversations and not _function_words_only(k[1])}
+    shown = _passages(_unsubsumed(kept), offline)
+    phrases = [Phrase(" ".join(gram), role, position, n, n / per_role[role], off)
+               for ((role, position), gram), (n, off) in shown.items()]
+    phrases.sort(key=lambda p: (ROLES.index(p.role), POSITIONS.index(p.position), -p.share, -p.words, p.text))
+    return PhraseStats(phrases, len(conversations), sum(c.offline for c in conversations), dict(per_role))
+
+
+def _slots(conv: TextConversation, names: frozenset[str]) -> dict[Slot, list[list[str]]]:
+    """Each role's turns as word lists: the first one, the last one, and all of them."""
+    found: dict[Slot, list[list[str]]] = {}
+    for role in ROLES:
+        turns = [words(turn.content, names) for turn in conv.turns if turn.role == role]
+        if turns:
+            found[role, "opening"] = turns[:1]
+            found[role, "closing"] = turns[-1:]
+            found[role, "any"] = turns
+    return found
+
+
+def _frequent_trigrams(slots: list[dict[Slot, list[list[str]]]], minimum: int) -> dict[str, set[Gram]]:
+    """Per role, the 3-word runs in at least `minimum` conversations: every longer phrase is made
+    of such runs, so only those are extended (which keeps counting fast on thousands)."""
+    counts: dict[str, Counter[Gram]] = {role: Counter() for role in ROLES}
+    for conv_slots in slots:
+        for (role, position), turns in conv_slots.items():
+            if position == "any":
+                counts[role].update({tuple(t[i:i + 3]) for t in turns for i in range(len(t) - 2)})
+    return {role: {g for g, n in c.items() if n >= minimum} for role, c in counts.items()}
+
+
+def _grams(turns: list[list[str]], frequent3: set[Gram]) -> set[Gram]:
+    """The distinct phrases of 3 to 6 words in these turns whose every 3-word run is frequent."""
+    found: set[Gram] = set()
+    for tokens in turns:
+        ok = [tuple(tokens[i:i + 3]) in frequent3 for i in range(len(tokens) - 2)]
+        for start, good in enumerate(ok):
+            if not good:
+                continue
+            found.add(tuple(tokens[start:start + 3]))
+            for size in range(MIN_WORDS + 1, MAX_WORDS + 1):
+                last = start + size - 3
+                if last >= len(ok) or not ok[last]:
+                    break
+                found.add(tuple(tokens[start:start + size]))
+    return found
+
+
+def _function_words_only(gram: Gram) -> bool:
+    return all(w in FUNCTION_WORDS or w == NAME_TOKEN for w in gram)
+
+
+def _unsubsumed(counts: dict[tuple[Slot, Gram], int]) -> dict[tuple[Slot, Gram], int]:
+    hidden = set()
+    for (slot, gram), n in counts.items():
+        if len(gram) > MIN_WORDS:
+            for part in (gram[1:], gram[:-1]):
+                inner = counts.get((slot, part))
+                if inner and n >= SUBSUMED * inner:
+                    hidden.add((slot, part))
+    return {k: n for k, n in counts.items() if k not in hidden}
+
+
+def _passages(counts: dict[tuple[Slot, Gram], int],
+              offline: Counter[tuple[Slot, Gram]]) -> dict[tuple[Slot, Gram], tuple[int, int]]:
+    """Longest phrases that overlap word by word, in about as many conversations, joined into one.
+
+    A sentence copied into many conversations shows as one passage, not as each of its 6-word
+    windows. A passage's counts are the smallest of its windows' (at most that many have it all).
+    """
+    longest = {k: n for k, n in counts.items() if len(k[1]) == MAX_WORDS}
+    by_prefix: dict[tuple[Slot, Gram], list[Gram]] = {}
+    for slot, gram in longest:
+        by_prefix.setdefault((slot, gram[:-1]), []).append(gram)
+
+    def close(a: int, b: int) -> bool:
+        return min(a, b) >= SUBSUMED * max(a, b)
+
+    def successor(slot: Slot, gram: Gram) -> Gram | None:
+        found = [g for g in by_prefix.get((slot, gram[1:]), ()) if close(longest[slot, g], longest[slot, gram])]
+        return found[0] if len(found) == 1 else None
+
+    linked = {(slot, nxt) for slot, gram in longest if (nxt := successor(slot, gram))}
+    merged = {k: (n, offline[k]) for k, n in counts.items() if k not in longest}
+    for slot, gram in longest:
+        if (slot, gram) in linked:
+            continue  # inside a passage that starts earlier
+        tokens, n, off, seen, current = list(gram), longest[slot, gram], offline[slot, gram], {gram}, gram
+        while (nxt := successor(slot, current)) and nxt not in seen:
+            tokens.append(nxt[-1])
+            n, off = min(n, longest[slot, nxt]), min(off, offline[slot, nxt])
+            seen.add(nxt)
+            current = nxt
+        merged[slot, tuple(tokens)] = (n, off)
+    return merged
+
+
+def with_examples(phrases: Sequence[Phrase], conversations: Sequence[TextConversation],
+                  names: Iterable[str] = ()) -> list[Phrase]:
+    """The phrases with the keys of their first conversations and an excerpt of one turn."""
+    names = frozenset(n.lower() for n in names)
+    keys: dict[tuple[str, str, str], list[str]] = {_key(p): [] for p in phrases}
+    excerpts: dict[tuple[str, str, str], str] = {}
+    for conv in conversations:
+        pending = [k for k, found in keys.items() if len(found) < EXAMPLES]
+        if not pending:
+            break
+        for (role, position), turns in _slots(conv, names).items():
+            texts = [k[2] for k in pending if k[:2] == (role, position)]
+            if not texts:
+                continue
+            for tokens, raw in zip(turns, _raw_turns(conv, role, position)):
+                joined = f" {' '.join(tokens)} "
+                for text in (t for t in texts if f" {t} " in joined):
+                    found = keys[role, position, text]
+                    if conv.key not in found:
+                        found.append(conv.key)
+                    excerpts.setdefault((role, position, text), _excerpt(raw, text))
+    return [replace(p, examples=tuple(keys[_key(p)]), excerpt=excerpts.get(_key(p), "")) for p in phrases]
+
+
+def _key(phrase: Phrase) -> tuple[str, str, str]:
+    return phrase.role, phrase.position, phrase.text
+
+
+def _raw_turns(conv: TextConversation, role: str, position: str) -> list[str]:
+    texts = [turn.content for turn in conv.turns if turn.role == role]
+    return {"opening": texts[:1], "closing": texts[-1:]}.get(position, texts)
+
+
+def _excerpt(text: str, phrase: str) -> str:
+    """The phrase as written in `text`, with some words either side."""
+    parts = [r"[^\W_]+" if w == NAME_TOKEN else re.escape(w).replace("'", "['\u2019\u2018\u02bc]")
+             for w in phrase.split()]
+    found = re.search(r"(?<![^\W_])" + r"[\W_]+".join(parts) + r"(?![^\W_])", text, re.IGNORECASE)
+    if not found:
+        return ""
+    start, end = max(found.start() - EXCERPT_CHARS, 0), min(found.end() + EXCERPT_CHARS, len(text))
+    return ("…" if start else "") + " ".join(text[start:end].split()) + ("…" if end < len(text) else "")
+
+
+def over_share(stats: PhraseStats, share: float, limit: int) -> list[str]:
+    """The phrases in at least `share` of their role's conversations, most shared first, each once."""
+    found: list[str] = []
+    for phrase in stats.phrases:
+        if phrase.share >= share and phrase.text not in found:
+            found.append(phrase.text)
+    return found[:limit]
