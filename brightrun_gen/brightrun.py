@@ -256,7 +256,7 @@ class Exports(_Noun):
         return exporting.preview(self.engine, request, n)
 
     def write(self, request: exporting.ExportRequest) -> exporting.ExportResult:
-        return exporting.export(self.engine, request)
+        return exporting.export(self.engine, request, self.app.settings)
 
     def download(self, request: exporting.ExportRequest) -> tuple[str, bytes, int]:
         """(file name, bytes, conversations) for a browser download."""

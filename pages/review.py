@@ -11,6 +11,7 @@ from brightrun_gen.errors import BrightRunError
 from pages.common import (
     app, decision_reviewer, forget_shared_reads, notify, notify_error, show_error, sidebar, signed_in_identity,
 )
+from pages.review_similar import show_similar
 
 sidebar()
 state = st.session_state
@@ -159,3 +160,4 @@ with side_col:
             st.dataframe(pd.DataFrame(view.history[::-1]).drop(columns="id"), hide_index=True)
         else:
             st.caption("No decisions yet.")
+    show_similar(app(), view)

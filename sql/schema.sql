@@ -215,6 +215,7 @@ CREATE TABLE conversation_signatures (
 	conversation_id INTEGER NOT NULL, 
 	version INTEGER NOT NULL, 
 	signature BYTEA NOT NULL, 
+	turns INTEGER NOT NULL, 
 	words INTEGER NOT NULL, 
 	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
 	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 

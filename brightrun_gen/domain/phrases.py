@@ -220,9 +220,19 @@ def _excerpt(text: str, phrase: str) -> str:
 
 
 def over_share(stats: PhraseStats, share: float, limit: int) -> list[str]:
-    """The phrases in at least `share` of their role's conversations, most shared first, each once."""
+    """The habits worth avoiding: phrases in at least `share` of their role's conversations, most
+    shared first, each once.
+
+    A three-word phrase needs two words that are not function words: "makes complete sense" is a
+    habit, "i want to" is English. Longer phrases count as they are.
+    """
     found: list[str] = []
-    for phrase in stats.phrases:
-        if phrase.share >= share and phrase.text not in found:
+    for phrase in sorted(stats.phrases, key=lambda p: (-p.share, -p.words, p.text)):
+        if phrase.share >= share and phrase.text not in found and _distinctive(phrase.text.split()):
             found.append(phrase.text)
     return found[:limit]
+
+
+def _distinctive(tokens: list[str]) -> bool:
+    content = [w for w in tokens if w not in FUNCTION_WORDS and w != NAME_TOKEN]
+    return len(tokens) > MIN_WORDS or len(content) >= 2

@@ -16,7 +16,6 @@ checking one new conversation against the whole store is an indexed lookup.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -54,17 +53,13 @@ _BAND_MULTIPLIERS = _splitmix64(0x5EED_0002, BANDS * ROWS).reshape(BANDS, ROWS)
 _PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
 
 
-@dataclass(frozen=True)
-class Signature:
-    values: np.ndarray  # NUM_PERM uint32
-    words: int
+def to_bytes(values: np.ndarray) -> bytes:
+    """A signature as the store keeps it: 128 little-endian uint32."""
+    return values.astype("<u4").tobytes()
 
-    def to_bytes(self) -> bytes:
-        return self.values.astype("<u4").tobytes()
 
-    @staticmethod
-    def values_from_bytes(data: bytes) -> np.ndarray:
-        return np.frombuffer(data, dtype="<u4").astype(np.uint32)
+def from_bytes(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype="<u4").astype(np.uint32)
 
 
 class _WordHashes(dict):
@@ -107,13 +102,12 @@ def minhash(hashes: np.ndarray) -> np.ndarray:
     return sketch.hashvalues
 
 
-def signature(texts: Iterable[str]) -> Signature | None:
-    """The signature of a conversation from its turns' texts; None when it has no words."""
+def signature(texts: Iterable[str]) -> np.ndarray | None:
+    """The MinHash values of a conversation from its turns' texts; None when it has no words."""
     tokens = [words(text) for text in texts]
     if not any(tokens):
         return None
-    hashes = np.concatenate([shingle_hashes(turn) for turn in tokens])
-    return Signature(minhash(hashes), sum(map(len, tokens)))
+    return minhash(np.concatenate([shingle_hashes(turn) for turn in tokens]))
 
 
 def turn_signature(text: str) -> np.ndarray | None:

@@ -29,7 +29,7 @@ from brightrun_gen.store.db import read
 logger = logging.getLogger(__name__)
 
 PHRASE_SAMPLE = 2000
-DISTINCT_SAMPLE = 2000
+DISTINCT_SAMPLE = 500
 AVOID_LIMIT = 20
 TOP = 50
 
@@ -100,10 +100,10 @@ def diversity(engine: Engine, *, threshold: float, ids: Sequence[int] | None = N
     matrix = signature_matrix(rows)
     sampled = sorted(random.Random(0).sample(chosen, min(DISTINCT_SAMPLE, len(chosen))))
     with read(engine) as conn:
-        lengths = store.lengths(conn, STATUSES, chosen)
         texts = store.text_conversations(conn, sampled, OFFLINE_MODEL)
     return diversity_figures(
         conversations=len(rows), offline=sum(r.model == OFFLINE_MODEL for r in rows), distinct=distinct_n(texts),
         mean_similarity=similarity.mean_pairwise_similarity(matrix),
-        near_duplicate_pairs=len(similarity.similar_pairs(matrix, threshold)), threshold=threshold, lengths=lengths,
+        near_duplicate_pairs=len(similarity.similar_pairs(matrix, threshold)), threshold=threshold,
+        lengths=[(r.turns, r.words) for r in rows],
     )

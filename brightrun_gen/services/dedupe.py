@@ -34,7 +34,7 @@ DATASET_STATUSES = tuple(s for s in WRITTEN if s != "rejected")
 SCOPES = ("conversations", "turns")
 INDEX_BATCH = 500
 _EPOCH = datetime.min.replace(tzinfo=timezone.utc)
-_NO_WORDS = similarity.Signature(np.full(similarity.NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32), 0).to_bytes()
+_NO_WORDS = similarity.to_bytes(np.full(similarity.NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32))
 
 
 @dataclass(frozen=True)
@@ -136,14 +136,15 @@ def refresh_index(engine: Engine) -> int:
 def _index_rows(versions: Sequence[tuple[int, int, Sequence[str]]]) -> list[IndexRow]:
     """Index rows of (conversation id, version, turn texts), band keys computed for all at once."""
     signatures = [similarity.signature(texts) for _, _, texts in versions]
-    signed = [found.values for found in signatures if found is not None]
+    signed = [found for found in signatures if found is not None]
     keys = iter(similarity.band_keys(np.vstack(signed)).tolist() if signed else ())
     rows = []
-    for (cid, version, _), found in zip(versions, signatures):
+    for (cid, version, texts), found in zip(versions, signatures):
         if found is None:  # no words at all: stored so it is not read again, never a candidate
-            rows.append(IndexRow(cid, version, _NO_WORDS, 0, ()))
+            rows.append(IndexRow(cid, version, _NO_WORDS, len(texts), 0, ()))
         else:
-            rows.append(IndexRow(cid, version, found.to_bytes(), found.words, next(keys)))
+            words = sum(len(text.split()) for text in texts)
+            rows.append(IndexRow(cid, version, similarity.to_bytes(found), len(texts), words, next(keys)))
     return rows
 
 
@@ -176,7 +177,7 @@ def _nearest(conn: Connection, row: IndexRow, exclude_id: int | None) -> Match |
     if not row.band_keys:
         return None
     found = _matches(store.sharing_a_band(conn, row.band_keys, DATASET_STATUSES, exclude_id),
-                     similarity.Signature.values_from_bytes(row.signature), MIN_THRESHOLD)
+                     similarity.from_bytes(row.signature), MIN_THRESHOLD)
     return found[0] if found else None
 
 
@@ -272,7 +273,7 @@ def twins(engine: Engine, key_or_id: str | int, floor: float = MIN_THRESHOLD) ->
         own = next(iter(store.indexed(conn, STATUSES, [cid])), None)
         if own is None or not own.words:
             return Twins(*recorded, [])
-        values = similarity.Signature.values_from_bytes(own.signature)
+        values = similarity.from_bytes(own.signature)
         keys = similarity.band_keys(values)[0].tolist()
         candidates = store.sharing_a_band(conn, keys, DATASET_STATUSES, exclude_id=cid)
     return Twins(*recorded, _matches(candidates, values, floor))

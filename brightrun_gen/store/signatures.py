@@ -33,6 +33,7 @@ class IndexRow:
     conversation_id: int
     version: int
     signature: bytes
+    turns: int
     words: int
     band_keys: Sequence[int]
 
@@ -49,6 +50,7 @@ class Indexed:
     model: str | None
     written_at: datetime | None
     signature: bytes
+    turns: int
     words: int
 
 
@@ -79,7 +81,8 @@ def save(conn: Connection, rows: Sequence[IndexRow]) -> None:
     rows = sorted(rows, key=lambda r: (r.conversation_id, r.version))  # one lock order for every writer
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     conn.execute(insert(t.conversation_signatures).on_conflict_do_nothing(), [
-        {"conversation_id": r.conversation_id, "version": r.version, "signature": r.signature, "words": r.words}
+        {"conversation_id": r.conversation_id, "version": r.version, "signature": r.signature, "turns": r.turns,
+         "words": r.words}
         for r in rows
     ])
     conn.execute(insert(t.signature_bands).on_conflict_do_nothing(), [
@@ -117,7 +120,7 @@ def _indexed(conn: Connection, condition) -> list[Indexed]:
     signed = and_(_s.conversation_id == _c.id, _s.version == _c.current_version)
     written = and_(_v.conversation_id == _c.id, _v.version == _c.current_version)
     stmt = (select(_c.id, _c.key, _c.current_version, _c.source, _c.status, _c.model, _v.created_at,
-                   _s.signature, _s.words)
+                   _s.signature, _s.turns, _s.words)
             .select_from(t.conversations.join(t.conversation_signatures, signed)
                          .outerjoin(t.conversation_versions, written))
             .where(condition).order_by(_c.id))
@@ -157,19 +160,6 @@ def text_conversations(conn: Connection, ids: Sequence[int], offline_model: str)
                              tuple(TextTurn(role, content) for role, content in texts.get(cid, (0, []))[1]),
                              head.source)
             for cid, head in sorted(heads.items())]
-
-
-def lengths(conn: Connection, statuses: Sequence[str], ids: Sequence[int] | None = None) -> list[tuple[int, int]]:
-    """(turns, words) of each conversation's current version."""
-    stmt = (select(func.count(), func.sum(_turn.word_count)).select_from(_current_turns())
-            .where(_c.status.in_(list(statuses))).group_by(_turn.conversation_id))
-    if ids is None:
-        return [(turns, int(words or 0)) for turns, words in conn.execute(stmt).all()]
-    found: list[tuple[int, int]] = []
-    for batch in _batches(ids):
-        found += [(turns, int(words or 0)) for turns, words in
-                  conn.execute(stmt.where(_turn.conversation_id.in_(batch))).all()]
-    return found
 
 
 def _current_turns():

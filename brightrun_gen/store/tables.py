@@ -354,7 +354,8 @@ conversation_signatures = Table(
     Column("conversation_id", Integer, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
     Column("version", Integer, nullable=False),
     Column("signature", LargeBinary, nullable=False),  # 128 little-endian uint32 MinHash values
-    Column("words", Integer, nullable=False),
+    Column("turns", Integer, nullable=False),
+    Column("words", Integer, nullable=False),  # as conversation_turns.word_count counts them; 0: no text
     *_stamps(),
     UniqueConstraint("conversation_id", "version"),
 )
