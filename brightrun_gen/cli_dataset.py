@@ -58,6 +58,8 @@ def cmd_phrases(args: argparse.Namespace) -> int:
                                            include_offline=not args.no_offline)
     if args.json:
         print_json({"conversations": stats.conversations, "offline": stats.offline, "per_role": stats.per_role,
+                    "name_openings": {role: {"turns": turns, "open_with_name": named}
+                                      for role, (named, turns) in stats.name_openings.items()},
                     "phrases": [{**asdict(p), "share": round(p.share, 3)} for p in stats.phrases]})
         return 0
     slot = None
@@ -68,5 +70,8 @@ def cmd_phrases(args: argparse.Namespace) -> int:
         offline = f"  ({phrase.offline} offline)" if phrase.offline else ""
         print(f"  {phrase.share:4.0%} {phrase.conversations:5d}  {phrase.text}{offline}  e.g. {', '.join(phrase.examples)}")
     print(f"\n{stats.conversations} conversation(s) read ({stats.offline} offline); "
-          f"{len(stats.phrases)} phrase(s) shared by 3 or more")
+          f"{len(stats.phrases)} phrase(s) shown, each in 3 or more")
+    for role, (named, turns) in stats.name_openings.items():
+        if turns and args.role in (None, role):
+            print(f"{role} turns that open with the client's first name: {named} of {turns} ({named / turns:.0%})")
     return 0

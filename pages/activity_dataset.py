@@ -94,5 +94,7 @@ def _show_phrases(include_offline: bool) -> None:
         "share": st.column_config.NumberColumn(format="percent"),
         "in context": st.column_config.TextColumn(width="large"),
     })
+    named, turns = stats.name_openings.get(role or "assistant", (0, 0))
     st.caption(f"Read from the {stats.conversations} most recent conversation(s); a client's first name counts as "
-               "[name]. Phrases over the avoid share setting go to the prompt as an avoid list.")
+               f"[name]. {named} of {turns} of these turns open with the client's first name. Phrases over the "
+               "avoid share setting go to the prompt as an avoid list.")

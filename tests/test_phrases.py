@@ -72,6 +72,12 @@ def test_a_copied_sentence_is_one_passage_not_its_windows(fixture):
     assert not [text for text in user if text != f"again and {PASSAGE}" and "buckets" in text]
 
 
+def test_turns_that_open_with_the_clients_name_are_counted(fixture):
+    named = conversation(9, "Marcus, hello.", "Priya: thank you, we are done.")
+    stats = count_phrases([*fixture, named], NAMES)
+    assert stats.name_openings == {"assistant": (2, 12), "user": (0, 12)}
+
+
 def test_rare_phrases_and_function_words_are_left_out(fixture):
     stats = count_phrases(fixture, NAMES)
     texts = {p.text for p in stats.phrases}

@@ -13,7 +13,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence, TypeVar
+
+import numpy as np
 
 from brightrun_gen.domain.ngrams import NAME_TOKEN, TextConversation, words
 
@@ -38,6 +40,8 @@ what when where which while who whom why will with would you you'd you'll you're
 
 Slot = tuple[str, str]  # (role, position)
 Gram = tuple[str, ...]
+T = TypeVar("T")
+_ID_MASK = np.int64((1 << 21) - 1)
 
 
 @dataclass(frozen=True)
@@ -62,35 +66,69 @@ class PhraseStats:
     conversations: int
     offline: int
     per_role: dict[str, int] = field(default_factory=dict)  # conversations with a turn of each role
+    # per role: (turns that open with the client's first name, turns); a tic phrases cannot show
+    name_openings: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def count_phrases(conversations: Sequence[TextConversation], names: Iterable[str] = (), *,
                   min_conversations: int = MIN_CONVERSATIONS) -> PhraseStats:
     """Every phrase in at least `min_conversations` conversations, for every role and position."""
     names = frozenset(n.lower() for n in names)
-    slots = [_slots(conv, names) for conv in conversations]
+    vocabulary = _Vocabulary()
+    slots = [_slots(conv, lambda text: vocabulary.ids(words(text, names))) for conv in conversations]
     per_role = Counter(role for conv_slots in slots for (role, position) in conv_slots if position == "any")
     frequent3 = _frequent_trigrams(slots, min_conversations)
     counts: Counter[tuple[Slot, Gram]] = Counter()
     offline: Counter[tuple[Slot, Gram]] = Counter()
     for conv, conv_slots in zip(conversations, slots):
         for slot, turns in conv_slots.items():
-            for gram in _grams(turns, frequent3.get(slot[0], set())):
+            for gram in _grams(turns, frequent3[slot[0]]):
                 counts[slot, gram] += 1
                 offline[slot, gram] += conv.offline
-    kept = {k: n for k, n in counts.items() if n >= min_conversations and not _function_words_only(k[1])}
-    shown = _passages(_unsubsumed(kept), offline)
+    spelling = vocabulary.spelling()
+    kept: dict[tuple[Slot, Gram], int] = {}
+    offline_by_words: Counter[tuple[Slot, Gram]] = Counter()
+    for (slot, ids), n in counts.items():
+        gram = tuple(spelling[i] for i in ids)
+        if n >= min_conversations and not _function_words_only(gram):
+            kept[slot, gram] = n
+            offline_by_words[slot, gram] = offline[slot, ids]
+    shown = _passages(_unsubsumed(kept), offline_by_words)
     phrases = [Phrase(" ".join(gram), role, position, n, n / per_role[role], off)
                for ((role, position), gram), (n, off) in shown.items()]
     phrases.sort(key=lambda p: (ROLES.index(p.role), POSITIONS.index(p.position), -p.share, -p.words, p.text))
-    return PhraseStats(phrases, len(conversations), sum(c.offline for c in conversations), dict(per_role))
+    return PhraseStats(phrases, len(conversations), sum(c.offline for c in conversations), dict(per_role),
+                       _name_openings(slots, vocabulary.ids([NAME_TOKEN])[0]))
 
 
-def _slots(conv: TextConversation, names: frozenset[str]) -> dict[Slot, list[list[str]]]:
-    """Each role's turns as word lists: the first one, the last one, and all of them."""
-    found: dict[Slot, list[list[str]]] = {}
+def _name_openings(slots: list[dict[Slot, list[np.ndarray]]], name_id: int) -> dict[str, tuple[int, int]]:
+    found = {}
     for role in ROLES:
-        turns = [words(turn.content, names) for turn in conv.turns if turn.role == role]
+        turns = [ids for conv_slots in slots for ids in conv_slots.get((role, "any"), ())]
+        found[role] = (sum(1 for ids in turns if len(ids) and ids[0] == name_id), len(turns))
+    return found
+
+
+class _Vocabulary:
+    """Words as small integers while counting: millions of words cost megabytes, not strings."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+
+    def ids(self, tokens: list[str]) -> np.ndarray:
+        known = self._ids
+        return np.array([known.setdefault(w, len(known)) for w in tokens], dtype=np.int64)
+
+    def spelling(self) -> list[str]:
+        """Each id's word (ids are given in insertion order)."""
+        return list(self._ids)
+
+
+def _slots(conv: TextConversation, read: Callable[[str], T]) -> dict[Slot, list[T]]:
+    """Each role's turns, as `read` makes them: the first one, the last one, and all of them."""
+    found: dict[Slot, list[T]] = {}
+    for role in ROLES:
+        turns = [read(turn.content) for turn in conv.turns if turn.role == role]
         if turns:
             found[role, "opening"] = turns[:1]
             found[role, "closing"] = turns[-1:]
@@ -98,25 +136,60 @@ def _slots(conv: TextConversation, names: frozenset[str]) -> dict[Slot, list[lis
     return found
 
 
-def _frequent_trigrams(slots: list[dict[Slot, list[list[str]]]], minimum: int) -> dict[str, set[Gram]]:
+def _trigram_codes(ids: np.ndarray) -> np.ndarray:
+    """One integer per run of three word ids. Ids past 21 bits share codes; that only makes a rare
+    run look frequent, which the exact count of the phrases built from it then corrects."""
+    masked = ids & _ID_MASK
+    return (masked[:-2] << 42) | (masked[1:-1] << 21) | masked[2:]
+
+
+def _frequent_trigrams(slots: list[dict[Slot, list[np.ndarray]]], minimum: int) -> dict[str, np.ndarray]:
     """Per role, the 3-word runs in at least `minimum` conversations: every longer phrase is made
     of such runs, so only those are extended (which keeps counting fast on thousands)."""
-    counts: dict[str, Counter[Gram]] = {role: Counter() for role in ROLES}
+    per_role: dict[str, list[np.ndarray]] = {role: [] for role in ROLES}
     for conv_slots in slots:
         for (role, position), turns in conv_slots.items():
-            if position == "any":
-                counts[role].update({tuple(t[i:i + 3]) for t in turns for i in range(len(t) - 2)})
-    return {role: {g for g, n in c.items() if n >= minimum} for role, c in counts.items()}
+            codes = [_trigram_codes(ids) for ids in turns if len(ids) >= 3] if position == "any" else []
+            if codes:
+                per_role[role].append(_distinct(np.concatenate(codes)))  # once per conversation
+    return {role: _at_least(arrays, minimum) for role, arrays in per_role.items()}
 
 
-def _grams(turns: list[list[str]], frequent3: set[Gram]) -> set[Gram]:
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Each value once, sorted (by sorting: numpy's hashing unique is slower on these sizes)."""
+    ordered = np.sort(values)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
+
+
+def _isin_sorted(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Which values are in `sorted_set`, by binary search."""
+    if not len(sorted_set):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return sorted_set[at] == values
+
+
+def _at_least(arrays: list[np.ndarray], minimum: int) -> np.ndarray:
+    """The values found in at least `minimum` of the arrays (each holds a value once), sorted."""
+    if not arrays:
+        return np.empty(0, dtype=np.int64)
+    values = np.sort(np.concatenate(arrays))
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    counts = np.diff(np.r_[starts, len(values)])
+    return values[starts[counts >= minimum]]
+
+
+def _grams(turns: list[np.ndarray], frequent3: np.ndarray) -> set[tuple[int, ...]]:
     """The distinct phrases of 3 to 6 words in these turns whose every 3-word run is frequent."""
-    found: set[Gram] = set()
-    for tokens in turns:
-        ok = [tuple(tokens[i:i + 3]) in frequent3 for i in range(len(tokens) - 2)]
-        for start, good in enumerate(ok):
-            if not good:
-                continue
+    found: set[tuple[int, ...]] = set()
+    for ids in turns:
+        if len(ids) < MIN_WORDS:
+            continue
+        frequent = _isin_sorted(_trigram_codes(ids), frequent3)
+        if not frequent.any():
+            continue
+        ok, tokens = frequent.tolist(), ids.tolist()
+        for start in np.flatnonzero(frequent).tolist():
             found.add(tuple(tokens[start:start + 3]))
             for size in range(MIN_WORDS + 1, MAX_WORDS + 1):
                 last = start + size - 3
@@ -185,7 +258,7 @@ def with_examples(phrases: Sequence[Phrase], conversations: Sequence[TextConvers
         pending = [k for k, found in keys.items() if len(found) < EXAMPLES]
         if not pending:
             break
-        for (role, position), turns in _slots(conv, names).items():
+        for (role, position), turns in _slots(conv, lambda text: words(text, names)).items():
             texts = [k[2] for k in pending if k[:2] == (role, position)]
             if not texts:
                 continue

@@ -233,7 +233,8 @@ def indexed_dataset(engine: Engine, statuses: Sequence[str] = DATASET_STATUSES,
         return [row for row in store.indexed(conn, statuses, ids) if row.words]
 
 
-def _pair(first: Indexed, second: Indexed, value: float, scope: str, turns=(None, None)) -> Pair:
+def _pair(first: Indexed, second: Indexed, value: float, scope: str,
+          turns: tuple[int | None, int | None] = (None, None)) -> Pair:
     (a, a_turn), (b, b_turn) = sorted([(first, turns[0]), (second, turns[1])], key=lambda p: _written(p[0]))
     return Pair(a.key, b.key, value, scope, a.model == OFFLINE_MODEL, b.model == OFFLINE_MODEL, a_turn, b_turn)
 
@@ -288,7 +289,7 @@ def without_near_duplicates(engine: Engine, ids: Sequence[int], threshold: float
     _check(threshold, "conversations")
     rows = indexed_dataset(engine, STATUSES, ids)
     neighbours: dict[int, list[tuple[int, float]]] = {}
-    for i, j, value in similarity.similar_pairs(signature_matrix(rows), threshold) if rows else []:
+    for i, j, value in similarity.similar_pairs(signature_matrix(rows), threshold):
         neighbours.setdefault(i, []).append((j, value))
         neighbours.setdefault(j, []).append((i, value))
     order = sorted(range(len(rows)), key=lambda i: (rows[i].source != "seed", _written(rows[i])))
