@@ -16,13 +16,16 @@ checking one new conversation against the whole store is an indexed lookup.
 from __future__ import annotations
 
 import zlib
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 import numpy as np
-from datasketch import MinHash
 
 from brightrun_gen.domain.ngrams import words
 
+# Signatures and band keys are stored: changing any of these five (or the tokenizer, or the
+# multipliers below) needs a migration that empties conversation_signatures and signature_bands,
+# which the next read then rebuilds.
 NUM_PERM = 128
 SEED = 1
 SCHEME = "affine32"
@@ -50,7 +53,6 @@ def _splitmix64(seed: int, count: int) -> np.ndarray:
 
 _SHINGLE_MULTIPLIERS = _splitmix64(0x5EED_0001, SHINGLE_WORDS)
 _BAND_MULTIPLIERS = _splitmix64(0x5EED_0002, BANDS * ROWS).reshape(BANDS, ROWS)
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
 
 
 def to_bytes(values: np.ndarray) -> bytes:
@@ -95,9 +97,20 @@ def shingle_hashes(tokens: Sequence[str]) -> np.ndarray:
     return (combined >> np.uint64(32)).astype(np.uint32)
 
 
+@lru_cache(maxsize=1)
+def _datasketch():
+    """datasketch's MinHash and the permutations every signature shares, on first use: the package
+    imports scipy for its LSH classes (a second at start-up), which a command or page that computes
+    no signature should not pay."""
+    from datasketch import MinHash
+
+    return MinHash, MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+
+
 def minhash(hashes: np.ndarray) -> np.ndarray:
     """The MinHash values of a set of shingle hashes (datasketch, affine32 scheme)."""
-    sketch = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=int, permutations=_PERMUTATIONS, scheme=SCHEME)
+    minhash_class, permutations = _datasketch()
+    sketch = minhash_class(num_perm=NUM_PERM, seed=SEED, hashfunc=int, permutations=permutations, scheme=SCHEME)
     sketch.update_batch(hashes)
     return sketch.hashvalues
 
