@@ -31,6 +31,7 @@ from brightrun_gen.domain.catalog import build_plan, load_catalog  # noqa: E402
 from brightrun_gen.domain.exportformats import FORMATS  # noqa: E402
 from brightrun_gen.domain.models import Turn  # noqa: E402
 from brightrun_gen.domain.quality import score_conversation  # noqa: E402
+from brightrun_gen.services import dedupe  # noqa: E402
 from brightrun_gen.services.exporting import ExportRequest, export  # noqa: E402
 from brightrun_gen.services.setup import open_engine  # noqa: E402
 from brightrun_gen.store import catalog_repo, tables as t  # noqa: E402
@@ -79,6 +80,7 @@ def build_store(url: str) -> None:
         catalog_repo.save_catalog(conn, catalog)
         for start in range(0, CONVERSATIONS, 1000):
             insert_batch(conn, range(start + 1, min(start + 1000, CONVERSATIONS) + 1), plan, rng)
+    dedupe.refresh_index(engine)  # as generation and imports keep it: the manifest's figures read the index
     engine.dispose()
 
 

@@ -20,8 +20,8 @@ from brightrun_gen.domain.planning import DEFAULT_SEED, DEFAULT_SIZE, DEFAULT_TI
 from brightrun_gen.llm.base import Provider
 from brightrun_gen.llm.factory import make_provider
 from brightrun_gen.services import (
-    browse, dashboard, estimate as estimating, exporting, foreground, generation, importing, insights, planning,
-    progress, prompting, review, runner as runner_service, setup, voice,
+    browse, dashboard, dataset, dedupe, estimate as estimating, exporting, foreground, generation, importing,
+    insights, planning, progress, prompting, review, runner as runner_service, setup, voice,
 )
 from brightrun_gen.services import documents as documents_service, knowledge, suggestions, upstream
 
@@ -46,6 +46,7 @@ class BrightRun:
         self.activity = Activity(self)
         self.documents = Documents(self)
         self.plan = Plan(self)
+        self.dataset = Dataset(self)
 
     @property
     def database(self) -> str:
@@ -273,7 +274,7 @@ class Exports(_Noun):
         return exporting.preview(self.engine, request, n)
 
     def write(self, request: exporting.ExportRequest) -> exporting.ExportResult:
-        return exporting.export(self.engine, request)
+        return exporting.export(self.engine, request, self.app.settings)
 
     def download(self, request: exporting.ExportRequest) -> tuple[str, bytes, int]:
         """(file name, bytes, conversations) for a browser download."""
@@ -367,6 +368,8 @@ class Documents(_Noun):
     def add_plan_rows(self) -> list[str]:
         """Plan rows for accepted scenarios that have none yet (one per persona each fits)."""
         return suggestions.add_plan_rows(self.engine)
+
+
 class Plan(_Noun):
     """The plan: check it for contradictions, extend it to a size, see and fill its coverage."""
 
@@ -395,3 +398,44 @@ class Plan(_Noun):
     def fill_gaps(self, target: int, *, by: str = "storyline", seed: int = DEFAULT_SEED) -> planning.PlanChange:
         """Add rows to every cell of the coverage grid below `target` that a row can fill."""
         return planning.fill_gaps(self.engine, target, by, seed)
+
+
+class Dataset(_Noun):
+    """The set as a whole: near-duplicate pairs, one conversation's twins, stock phrases, diversity."""
+
+    SCOPES = dedupe.SCOPES
+    ROLES = dataset.ROLES
+    POSITIONS = dataset.POSITIONS
+
+    @property
+    def threshold(self) -> float:
+        """Similarity from which two conversations count as near-duplicates (setting)."""
+        return self.app.settings.near_duplicate_threshold
+
+    def refresh_index(self) -> int:
+        return dedupe.refresh_index(self.engine)
+
+    def near_duplicates(self, threshold: float | None = None, scope: str = "conversations") -> list[dedupe.Pair]:
+        return dedupe.pairs(self.engine, self.threshold if threshold is None else threshold, scope)
+
+    def twins(self, key_or_id: str | int) -> dedupe.Twins:
+        """Conversations like this one now, and the twin recorded when its current version was written."""
+        return dedupe.twins(self.engine, key_or_id)
+
+    def near_duplicate(self, turns, *, conversation_id: int | None = None,
+                       threshold: float | None = None) -> dedupe.NearDuplicate | None:
+        """The finding repair acts on: these turns read like a stored conversation (or None)."""
+        return dedupe.near_duplicate(self.engine, turns, conversation_id=conversation_id,
+                                     threshold=self.threshold if threshold is None else threshold)
+
+    def phrases(self, *, role: str | None = None, position: str | None = None, top: int = dataset.TOP,
+                include_offline: bool = True):
+        return dataset.phrases(self.engine, role=role, position=position, top=top, include_offline=include_offline)
+
+    def avoid_phrases(self, *, share: float | None = None, limit: int = dataset.AVOID_LIMIT) -> list[str]:
+        """Phrases over the share setting, for the prompt's avoid list (data, not instructions)."""
+        share = self.app.settings.avoid_phrase_share if share is None else share
+        return dataset.avoid_phrases(self.engine, share=share, limit=limit)
+
+    def diversity(self, *, include_offline: bool = True):
+        return dataset.diversity(self.engine, threshold=self.threshold, include_offline=include_offline)

@@ -26,6 +26,8 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the split (default 0)")
     p.add_argument("--include-offline", action="store_true", help="also export conversations the offline provider wrote")
     p.add_argument("--no-system", action="store_true", help="leave the advisor's system prompt out")
+    p.add_argument("--dedupe", type=float, metavar="THRESHOLD",
+                   help="leave out the later of each pair at least this similar (0.5 to 1); seeds always stay")
     p.add_argument("-o", "--output", required=True, metavar="PATH", help="file to write (split: PATH.train/.val)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_export)
@@ -41,7 +43,7 @@ def request_from_args(app, args: argparse.Namespace):
     return app.exports.request(
         format=args.format, output=args.output, statuses=statuses, where=where, ids=args.ids or (),
         include_offline=args.include_offline, include_system=not args.no_system,
-        split=args.split, seed=args.seed,
+        split=args.split, seed=args.seed, dedupe=args.dedupe,
     )
 
 
@@ -66,6 +68,9 @@ def report_lines(result) -> list[str]:
         lines.append(f"offline conversations: {result.offline_included} included")
     if result.offline_excluded:
         lines.append(f"offline conversations: {result.offline_excluded} left out (--include-offline adds them)")
+    if result.dedupe:
+        lines.append(f"near-duplicates: {result.dedupe['dropped']} left out (similarity {result.dedupe['threshold']:g} "
+                     "or more to one exported; listed in the manifest)")
     return lines
 
 
@@ -79,4 +84,5 @@ def _as_json(result) -> dict:
         "offline_included": result.offline_included,
         "offline_excluded": result.offline_excluded,
         "counts": result.counts,
+        "dedupe": result.dedupe,
     }

@@ -90,6 +90,16 @@ class Settings(BaseSettings):
     example_token_budget: int = Field(5000, ge=0, description="estimated tokens the examples of one prompt may take")
     examples_include_approved: bool = Field(
         False, description="let approved conversations serve as examples, besides our seeds and the firm's imports")
+    near_duplicate_threshold: float = Field(
+        0.8, ge=0.5, le=1.0,
+        description="similarity (MinHash estimate of the Jaccard of 5-word shingles) from which two conversations "
+                    "are near-duplicates: `brightrun dedupe`'s default, the review page's flag, the diversity figures",
+    )
+    avoid_phrase_share: float = Field(
+        0.2, gt=0.0, le=1.0,
+        description="a phrase in at least this share of the conversations of its role joins the avoid list "
+                    "the prompt receives",
+    )
     secrets_file: Path = Field(
         SECRETS_FILE,
         description="secrets.toml with keys and the [auth] login section; Streamlit must read the same file",

@@ -4,6 +4,7 @@ import plotly.express as px
 import streamlit as st
 
 from brightrun_gen.errors import BrightRunError
+from pages.activity_dataset import show_dataset
 from pages.common import app, show_error, sidebar
 
 sidebar()
@@ -51,6 +52,8 @@ with quality_col:
         histogram = px.histogram(scores, x="score", color="written by", nbins=20, range_x=[0, 10.5],
                                  labels={"score": "quality score (1–10)"})
         st.plotly_chart(tidy(histogram.update_layout(yaxis_title="conversations")), key="quality_chart")
+
+show_dataset()
 
 st.subheader("Tokens and cost per day")
 usage = activity.usage_per_day()

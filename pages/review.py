@@ -13,6 +13,7 @@ from pages.common import (
 )
 from pages.review_sources import show_sources
 from pages.review_prompt import show_prompt
+from pages.review_similar import show_similar
 
 sidebar()
 state = st.session_state
@@ -163,3 +164,4 @@ with side_col:
             st.caption("No decisions yet.")
     show_sources(app(), view)
     show_prompt(app(), view)
+    show_similar(app(), view)

@@ -232,6 +232,20 @@ CREATE TABLE conversation_metadata (
 
 CREATE INDEX ix_conversation_metadata_key ON conversation_metadata (key);
 
+CREATE TABLE conversation_signatures (
+	id SERIAL NOT NULL, 
+	conversation_id INTEGER NOT NULL, 
+	version INTEGER NOT NULL, 
+	signature BYTEA NOT NULL, 
+	turns INTEGER NOT NULL, 
+	words INTEGER NOT NULL, 
+	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	CONSTRAINT pk_conversation_signatures PRIMARY KEY (id), 
+	CONSTRAINT uq_conversation_signatures_conversation_id_version UNIQUE (conversation_id, version), 
+	CONSTRAINT fk_conversation_signatures_conversation_id_conversations FOREIGN KEY(conversation_id) REFERENCES conversations (id) ON DELETE CASCADE
+);
+
 CREATE TABLE conversation_sources (
 	id SERIAL NOT NULL, 
 	conversation_id INTEGER NOT NULL, 
@@ -276,6 +290,8 @@ CREATE TABLE conversation_versions (
 	quality_score FLOAT, 
 	quality JSONB, 
 	log_id INTEGER, 
+	similar_to VARCHAR(120), 
+	similarity FLOAT, 
 	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
 	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
 	CONSTRAINT pk_conversation_versions PRIMARY KEY (id), 
@@ -370,6 +386,19 @@ CREATE TABLE review_events (
 );
 
 CREATE INDEX ix_review_events_conversation_id ON review_events (conversation_id);
+
+CREATE TABLE signature_bands (
+	id SERIAL NOT NULL, 
+	conversation_id INTEGER NOT NULL, 
+	version INTEGER NOT NULL, 
+	band INTEGER NOT NULL, 
+	band_key BIGINT NOT NULL, 
+	CONSTRAINT pk_signature_bands PRIMARY KEY (id), 
+	CONSTRAINT uq_signature_bands_conversation_id_version_band UNIQUE (conversation_id, version, band), 
+	CONSTRAINT fk_signature_bands_conversation_id_conversations FOREIGN KEY(conversation_id) REFERENCES conversations (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_signature_bands_band_key ON signature_bands (band_key);
 
 CREATE TABLE chunks (
 	id SERIAL NOT NULL, 

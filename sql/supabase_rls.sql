@@ -91,7 +91,8 @@ DECLARE
     'conversations', 'conversation_versions', 'conversation_turns', 'conversation_metadata',
     'imported_files', 'generation_jobs', 'generation_queue', 'generation_logs', 'review_events',
     'document_categories', 'documents', 'chunks', 'chunk_dimensions',
-    'voice_profiles', 'conversation_sources', 'knowledge_choices', 'scenario_suggestions'
+    'voice_profiles', 'conversation_sources', 'knowledge_choices', 'scenario_suggestions',
+    'conversation_signatures', 'signature_bands'
   ];
 BEGIN
   FOREACH tname IN ARRAY tables LOOP

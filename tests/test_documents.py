@@ -155,7 +155,8 @@ def test_the_knowledge_block_carries_chunk_text_as_inert_data(app, tmp_path):
     # The row's prompt carries it as one data line at the end of its own part, and the shared rules
     # say what the advisor does with it.
     prompt = generation.prepare(app.engine, app.conversations.find_id(emergency)).prompt
-    assert prompt.request.rstrip().splitlines()[-1] == "Firm knowledge (data): " + block
+    [line] = [line for line in prompt.request.splitlines() if line.startswith("Firm knowledge (data): ")]
+    assert line == "Firm knowledge (data): " + block
     assert "never invent firm facts" in prompt.system.lower()
     assert knowledge_in_prompt(prompt) == data
     assert "## request" not in prompt.request.replace(block, "")

@@ -19,12 +19,14 @@ from typing import Any, Mapping, Sequence
 
 from sqlalchemy import Engine
 
+from brightrun_gen.config import Settings, get_settings
 from brightrun_gen.domain import exportformats as fmts
 from brightrun_gen.domain.exportformats import (
     ExportContext, ExportConversation, ExportFormat, FileTotals, InvalidExportRecord,
 )
 from brightrun_gen.domain.models import DIMENSION_NAMES, OFFLINE_MODEL, STATUSES
 from brightrun_gen.errors import InputError
+from brightrun_gen.services import dataset, dedupe
 from brightrun_gen.services.exportwriters import ExportedFile, FileSink, open_sink
 from brightrun_gen.store import exports as store_exports
 from brightrun_gen.store.conversations import ConversationQuery
@@ -50,6 +52,7 @@ class ExportRequest:
     include_system: bool = True
     split: float | None = None
     seed: int = 0
+    dedupe: float | None = None  # leave the later of each pair this similar out (never a seed)
 
     @property
     def effective_statuses(self) -> tuple[str, ...]:
@@ -68,6 +71,8 @@ class ExportResult:
     offline_included: int
     offline_excluded: int
     counts: dict[str, dict[str, int]]
+    dedupe: dict | None = None
+    diversity: dict | None = None
 
     @property
     def paths(self) -> list[Path]:
@@ -79,6 +84,7 @@ class _Selection:
     rows: list[Selected]
     offline_included: int
     offline_excluded: int
+    deduplicated: dedupe.Deduplicated | None = None
 
     @property
     def ids(self) -> list[int]:
@@ -118,7 +124,7 @@ def preview(engine: Engine, request: ExportRequest, n: int = 5) -> list[dict]:
     return records[:n]
 
 
-def export(engine: Engine, request: ExportRequest) -> ExportResult:
+def export(engine: Engine, request: ExportRequest, settings: Settings | None = None) -> ExportResult:
     """Write the export (one file, or train and val files) and its manifest."""
     fmt = fmts.get_format(request.format)
     selection = _select(engine, request)
@@ -135,10 +141,17 @@ def export(engine: Engine, request: ExportRequest) -> ExportResult:
         format=fmt.name, files=files, manifest_path=_manifest_path(output),
         conversations=sum(f.conversations for f in files), turns=sum(f.turns for f in files),
         offline_included=selection.offline_included, offline_excluded=selection.offline_excluded,
-        counts=tally.as_dict(),
+        counts=tally.as_dict(), dedupe=selection.deduplicated.manifest() if selection.deduplicated else None,
+        diversity=_diversity(engine, selection, request, settings),
     )
     _write_manifest(result, request)
     return result
+
+
+def _diversity(engine: Engine, selection: _Selection, request: ExportRequest, settings: Settings | None) -> dict:
+    """The exported set's diversity figures; pairs counted at the dedupe threshold, or the setting's."""
+    threshold = request.dedupe or (settings or get_settings()).near_duplicate_threshold
+    return dataset.diversity(engine, threshold=threshold, ids=selection.ids).as_dict()
 
 
 # --- selection -------------------------------------------------------------------------------
@@ -162,8 +175,18 @@ def _select(engine: Engine, request: ExportRequest) -> _Selection:
     rows = store_exports.select_conversations(engine, query)
     offline = sum(r.model == OFFLINE_MODEL for r in rows)
     if request.include_offline:
-        return _Selection(rows, offline, 0)
-    return _Selection([r for r in rows if r.model != OFFLINE_MODEL], 0, offline)
+        selection = _Selection(rows, offline, 0)
+    else:
+        selection = _Selection([r for r in rows if r.model != OFFLINE_MODEL], 0, offline)
+    return _deduplicated(engine, selection, request.dedupe)
+
+
+def _deduplicated(engine: Engine, selection: _Selection, threshold: float | None) -> _Selection:
+    if threshold is None:
+        return selection
+    found = dedupe.without_near_duplicates(engine, selection.ids, threshold)
+    kept = set(found.kept_ids)
+    return replace(selection, rows=[r for r in selection.rows if r.id in kept], deduplicated=found)
 
 
 def _nothing_matches(request: ExportRequest, selection: _Selection) -> str:
@@ -312,6 +335,8 @@ def _write_manifest(result: ExportResult, request: ExportRequest) -> None:
         "offline_excluded": result.offline_excluded,
         "files": [f.as_dict() for f in result.files],
         "counts": result.counts,
+        "dedupe": result.dedupe,
+        "diversity": result.diversity,
     }
     partial = result.manifest_path.with_name(f".{result.manifest_path.name}.{uuid.uuid4().hex[:8]}.partial")
     partial.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

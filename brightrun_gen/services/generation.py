@@ -25,7 +25,7 @@ from brightrun_gen.domain.voice import VoiceProfile
 from brightrun_gen.errors import BrightRunError, InvalidAnswer, ProviderError
 from brightrun_gen.llm.base import Answer, Provider
 from brightrun_gen.llm.factory import make_provider
-from brightrun_gen.services import knowledge
+from brightrun_gen.services import dataset, dedupe, knowledge
 from brightrun_gen.services.voice import quality_rules
 from brightrun_gen.store import catalog_repo, conversations as conv_store, logs as log_store, plan_rows
 from brightrun_gen.store import templates as template_store, voice as voice_store
@@ -105,12 +105,32 @@ def _static(engine: Engine, conn: Connection, include_approved: bool = False) ->
     return static
 
 
+# The phrases many conversations already share change slowly as a job writes more of them; one
+# count serves every prompt of this process for this long (it reads the newest conversations).
+AVOID_LIST_SECONDS = 60.0
+_avoid_cache: dict[tuple, tuple[float, list[str]]] = {}
+
+
+def _avoid_list(engine: Engine, settings: Settings) -> list[str]:
+    """Stock phrases of the dataset so far, for the prompt's "Phrases to avoid (data)" block."""
+    key = (engine.url.render_as_string(hide_password=False), settings.avoid_phrase_share)
+    with _static_lock:
+        cached = _avoid_cache.get(key)
+    if cached and time.monotonic() - cached[0] < AVOID_LIST_SECONDS:
+        return cached[1]
+    phrases = dataset.avoid_phrases(engine, share=settings.avoid_phrase_share)
+    with _static_lock:
+        _avoid_cache[key] = (time.monotonic(), phrases)
+    return phrases
+
+
 def forget_static(engine: Engine) -> None:
     """Drop this process's cached shared part, so a change made here shows in the next prompt at once."""
     url = engine.url.render_as_string(hide_password=False)
     with _static_lock:
-        for key in [k for k in _static_cache if k[0] == url]:
-            del _static_cache[key]
+        for cache in (_static_cache, _avoid_cache):
+            for key in [k for k in cache if k[0] == url]:
+                del cache[key]
 
 
 def _example(row: plan_rows.PoolRow, catalog: Catalog) -> Example:
@@ -125,8 +145,9 @@ def prepare(engine: Engine, conversation_id: int, *, settings: Settings | None =
             extra_blocks: Sequence[tuple[str, str]] = ()) -> Prepared:
     """Render the prompt for one row; a missing parameter fails here, before any API call.
 
-    The row's own part ends with data blocks: the firm knowledge retrieved for the row, then
-    `extra_blocks`, (title, text) pairs such as phrases to avoid or repair notes.
+    The row's own part ends with data blocks: the firm knowledge retrieved for the row, the
+    phrases the dataset already overuses, then `extra_blocks`, (title, text) pairs such as repair
+    notes.
     """
     settings = settings or get_settings()
     with read(engine) as conn:
@@ -139,7 +160,8 @@ def prepare(engine: Engine, conversation_id: int, *, settings: Settings | None =
                                budget_tokens=settings.example_token_budget)
     values = prompt_values(d, SharedInputs(static.catalog, rules, static.voice), variation=variation,
                            examples=examples)
-    blocks = [("Firm knowledge", knowledge.knowledge_block(engine, conversation_id, settings)), *extra_blocks]
+    blocks = [("Firm knowledge", knowledge.knowledge_block(engine, conversation_id, settings)),
+              ("Phrases to avoid", _avoid_list(engine, settings)), *extra_blocks]
     prompt = render(static.templates[d.tier], values, examples=[e.key for e in examples],
                     extra_blocks=[(title, text) for title, text in blocks if text])
     topic = next((x for x in static.catalog.topics if x.key == d.topic), None)
@@ -231,6 +253,7 @@ def _save(engine: Engine, prepared: Prepared, conversation: GeneratedConversatio
             conn, prepared.conversation_id, conversation.turns, model=log["model"], status="generated",
             quality=quality, template_name=log["template_name"], template_hash=log["template_hash"], log_id=log_id)
         knowledge.record_grounding(engine, conn, prepared.conversation_id, version, prepared.prompt)
+        dedupe.index_version(conn, prepared.conversation_id, version, conversation.turns)
         if finish:
             finish(conn, "succeeded", None)
     logger.info("%s: stored version %s (attempt %s, quality %s, $%.4f)", prepared.key, version, log["attempt"],

@@ -13,6 +13,7 @@ from brightrun_gen.domain.models import ConversationRecord, Demographics, Person
 from brightrun_gen.domain.quality import score_conversation
 from brightrun_gen.domain.seedfiles import parse_seed_file
 from brightrun_gen.errors import BrightRunError, InputError
+from brightrun_gen.services import dedupe
 from brightrun_gen.store import catalog_repo, conversations as conv_store
 from brightrun_gen.store.db import write
 
@@ -49,7 +50,9 @@ def import_paths(engine: Engine, paths: Iterable[str | Path], *, refresh_seeds: 
     `refresh_seeds` (init, for our own shipped seeds): a file whose conversations exist as seeds
     nobody has reviewed brings them up to date as a new version instead of failing.
     """
-    return [import_file(engine, path, refresh_seeds=refresh_seeds) for path in expand_paths(paths)]
+    results = [import_file(engine, path, refresh_seeds=refresh_seeds) for path in expand_paths(paths)]
+    dedupe.refresh_index(engine)  # imported text takes part in near-duplicate checks from now on
+    return results
 
 
 def import_file(engine: Engine, path: Path, *, refresh_seeds: bool = False) -> ImportResult:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from sqlalchemy import Connection, Engine, func, inspect, select, table
+from sqlalchemy import Connection, Engine, func, inspect, select, table, text
 
 from brightrun_gen.errors import InputError
 from brightrun_gen.store import tables as t
@@ -77,6 +77,25 @@ def _m005(conn: Connection) -> None:
             conn.exec_driver_sql(f"DROP TABLE {name}")
     _create(conn, t.document_categories, t.documents, t.chunks, t.chunk_dimensions,
             t.conversation_sources, t.knowledge_choices, t.scenario_suggestions)
+@migration(6, "near-duplicate index and similarity flags on versions")
+def _m006(conn: Connection) -> None:
+    _create(conn, t.conversation_signatures, t.signature_bands)
+    _add_columns(conn, t.conversation_versions, "similar_to", "similarity")
+
+
+def _add_columns(conn: Connection, table, *names: str) -> None:
+    """ALTER TABLE ... ADD COLUMN for each named column of `table` that the database lacks.
+
+    A database upgraded from an early step already has the columns when that step created the
+    table from the current metadata.
+    """
+    present = {c["name"] for c in inspect(conn).get_columns(table.name)}
+    for name in names:
+        if name in present:
+            continue
+        column = table.c[name]
+        kind = column.type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))
 
 
 def applied_versions(conn: Connection) -> set[int]:

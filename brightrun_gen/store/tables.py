@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -168,6 +170,9 @@ conversation_versions = Table(
     Column("quality_score", Float),
     Column("quality", Json),
     Column("log_id", Integer),
+    # The most similar other conversation when this version was written, and how similar (dedupe).
+    Column("similar_to", String(120)),
+    Column("similarity", Float),
     *_stamps(),
     UniqueConstraint("conversation_id", "version"),
 )
@@ -422,4 +427,33 @@ voice_profiles = Table(
     Column("profile", Json, nullable=False),
     Column("content_hash", String(64), nullable=False),
     *_stamps(),
+)
+
+# Near-duplicate index (dedupe): the MinHash signature of each conversation version, and its LSH band
+# keys, one row per band, so "which stored conversations share a band with this one" is one indexed
+# query. A version's text never changes, so its rows are written once and never updated; band rows
+# carry no timestamps of their own (32 per version: the signature row says when).
+conversation_signatures = Table(
+    "conversation_signatures",
+    metadata,
+    _id(),
+    Column("conversation_id", Integer, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("signature", LargeBinary, nullable=False),  # 128 little-endian uint32 MinHash values
+    Column("turns", Integer, nullable=False),
+    Column("words", Integer, nullable=False),  # as conversation_turns.word_count counts them; 0: no text
+    *_stamps(),
+    UniqueConstraint("conversation_id", "version"),
+)
+
+signature_bands = Table(
+    "signature_bands",
+    metadata,
+    _id(),
+    Column("conversation_id", Integer, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("band", Integer, nullable=False),
+    Column("band_key", BigInteger, nullable=False),
+    UniqueConstraint("conversation_id", "version", "band"),
+    Index(None, "band_key"),
 )

@@ -1,0 +1,33 @@
+"""Two planned rows written with the very same text: the near-duplicate every dedupe test needs."""
+
+from __future__ import annotations
+
+from brightrun_gen.config import Settings
+from brightrun_gen.domain.models import OFFLINE_MODEL
+from brightrun_gen.llm.offline import OfflineProvider
+from brightrun_gen.services import generation
+from brightrun_gen.services.browse import find_id
+
+FIRST, SECOND = "T1-003", "T2-014"
+
+
+class RepeatingProvider:
+    """The offline provider's answer to one prompt, given again to every prompt (labelled offline)."""
+
+    name = "offline"
+    model = OFFLINE_MODEL
+
+    def __init__(self, answer):
+        self.answer = answer
+
+    def generate(self, prompt):
+        return self.answer
+
+
+def generate_twins(engine, settings: Settings | None = None, keys: tuple[str, str] = (FIRST, SECOND)) -> None:
+    """Generate both rows, the first and then the second, with the first row's offline answer."""
+    ids = [find_id(engine, key) for key in keys]
+    answer = OfflineProvider().generate(generation.prepare(engine, ids[0], settings=settings).prompt)
+    for cid in ids:
+        assert generation.generate_one(engine, cid, settings=settings,
+                                       provider=RepeatingProvider(answer)).status == "generated"

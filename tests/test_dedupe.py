@@ -1,0 +1,259 @@
+"""Near-duplicates across the store on SQLite and PostgreSQL: the index, pairs, twins, the export.
+
+Conversations come in the way users bring them: `brightrun init`'s seeds, the importer for
+files (a light rewrite of a seed is a file like any other), `generate_one` with the offline
+provider, whose conversations are built from a handful of templates and so repeat each other.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import func, inspect, select, text
+
+from brightrun_gen.config import Settings
+from brightrun_gen.domain import similarity
+from brightrun_gen.domain.models import Turn
+from brightrun_gen.errors import InputError
+from brightrun_gen.services import dedupe
+from brightrun_gen.services.exporting import ExportRequest, count, export
+from brightrun_gen.services.generation import generate_one
+from brightrun_gen.services.importing import import_paths
+from brightrun_gen.store import signatures as sig_store, tables as t
+from brightrun_gen.store.db import make_engine, read, write
+from brightrun_gen.store.migrations import migrate
+from tests.conftest import REAL_SEEDS, REPO
+from tests.support.twins import generate_twins
+
+SEED_01 = REPO / "seeds" / "conversations" / "seed_01_marcus_401k_match.json"
+
+
+def light_rewrite(turns: list[dict], seed: int = 1) -> list[dict]:
+    """A few words changed in a few turns, as a person retouching a conversation would."""
+    rng = random.Random(seed)
+    turns = [dict(turn) for turn in turns]
+    for index in rng.sample(range(len(turns)), 3):
+        words = turns[index]["content"].split()
+        for position in rng.sample(range(len(words)), 3):
+            words[position] = "retouched"
+        turns[index]["content"] = " ".join(words)
+    return turns
+
+
+def conversation_file(tmp_path: Path, key: str, turns: list[dict], source: str = "import",
+                      model: str | None = None) -> Path:
+    """A Bright Run file with one conversation: seed_01's dimensions, the given turns."""
+    document = json.loads(SEED_01.read_text(encoding="utf-8"))
+    [conversation] = document["conversations"]
+    metadata = {"generation": {"model": model}} if model else {}
+    document["conversations"] = [{**conversation, "key": key, "source": source, "turns": turns, "metadata": metadata}]
+    path = tmp_path / f"{key}.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def seed_01_turns() -> list[dict]:
+    return json.loads(SEED_01.read_text(encoding="utf-8"))["conversations"][0]["turns"]
+
+
+def imported(store, tmp_path, key: str, turns: list[dict], source: str = "import") -> None:
+    [result] = import_paths(store, [conversation_file(tmp_path, key, turns, source)])
+    assert result.outcome == "imported", result.line()
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(_env_file=None, anthropic_api_key=None, provider="offline",
+                    database_url=f"sqlite:///{tmp_path / 'unused.db'}")
+
+
+def find(store, key: str) -> int:
+    with read(store) as conn:
+        return conn.scalar(select(t.conversations.c.id).where(t.conversations.c.key == key))
+
+
+# --- the measure itself --------------------------------------------------------------------------
+
+
+def test_a_light_rewrite_is_close_and_an_unrelated_conversation_is_not():
+    original = [turn["content"] for turn in seed_01_turns()]
+    rewrite = [turn["content"] for turn in light_rewrite(seed_01_turns())]
+    other = json.loads((REPO / "seeds" / "conversations" / "seed_04_priya_index_funds.json").read_text())
+    unrelated = [turn["content"] for turn in other["conversations"][0]["turns"]]
+    a, b, c = (similarity.signature(texts) for texts in (original, rewrite, unrelated))
+    assert similarity.similarities(a, b)[0] >= 0.8
+    assert similarity.similarities(a, c)[0] < 0.1
+    assert similarity.similarities(a, a)[0] == 1.0
+
+
+def test_pairs_found_are_exactly_those_at_or_over_the_threshold():
+    """LSH finds candidates; every pair over the threshold is found and none under it is listed."""
+    base = [turn["content"] for turn in seed_01_turns()]
+    rows = [similarity.signature(base)]
+    rng = random.Random(3)
+    for changed in range(1, 40):  # more and more words changed: a spread of similarities
+        texts = [" ".join("x%d" % rng.randrange(10**6) if rng.random() < changed / 400 else w for w in text.split())
+                 for text in base]
+        rows.append(similarity.signature(texts))
+    matrix = np.vstack(rows)
+    every = {(i, j): float((matrix[i] == matrix[j]).mean()) for i in range(len(rows)) for j in range(i + 1, len(rows))}
+    for threshold in (0.7, 0.8, 0.9):
+        expected = {pair for pair, value in every.items() if value >= threshold}
+        found = {(i, j): value for i, j, value in similarity.similar_pairs(matrix, threshold)}
+        assert set(found) == expected, threshold
+        assert all(abs(found[pair] - every[pair]) < 1e-9 for pair in found)
+    assert 30 < len({p for p, v in every.items() if v >= 0.7}) < len(every)  # the spread reaches both sides
+
+
+@pytest.mark.parametrize("threshold", [0.3, 1.5])
+def test_thresholds_outside_the_measures_range_are_refused(threshold):
+    with pytest.raises(ValueError, match="out of range"):
+        similarity.similar_pairs(np.zeros((2, similarity.NUM_PERM), dtype=np.uint32), threshold)
+
+
+def test_the_mean_pairwise_similarity_is_the_mean_over_every_pair():
+    rng = np.random.default_rng(5)
+    matrix = rng.integers(0, 4, size=(30, similarity.NUM_PERM), dtype=np.uint32)
+    pairs = [float((matrix[i] == matrix[j]).mean()) for i in range(30) for j in range(i + 1, 30)]
+    assert similarity.mean_pairwise_similarity(matrix) == pytest.approx(sum(pairs) / len(pairs))
+    assert similarity.mean_pairwise_similarity(matrix[:1]) is None
+
+
+# --- the store -------------------------------------------------------------------------------------
+
+
+def test_init_indexes_every_seed_and_no_two_of_our_seeds_pair(store):
+    assert dedupe.refresh_index(store) == 0  # the import indexed them already
+    with read(store) as conn:
+        assert conn.scalar(select(func.count()).select_from(t.conversation_signatures)) == 10
+        assert conn.scalar(select(func.count()).select_from(t.signature_bands)) == 10 * similarity.BANDS
+    assert dedupe.pairs(store, 0.5) == []
+    assert dedupe.pairs(store, 0.5, "turns") == []
+
+
+def test_the_real_seeds_do_not_pair_with_each_other_or_with_ours(store):
+    results = import_paths(store, [REAL_SEEDS])
+    assert sum(r.outcome == "imported" for r in results) == 8
+    assert dedupe.pairs(store, 0.5) == []
+
+
+def test_a_light_rewrite_pairs_with_its_original_at_both_scopes(store, tmp_path):
+    imported(store, tmp_path, "retouched_01", light_rewrite(seed_01_turns()))
+    [pair] = dedupe.pairs(store, 0.8)
+    assert (pair.a, pair.b, pair.scope) == ("seed_01", "retouched_01", "conversations")  # the seed came first
+    assert 0.8 <= pair.similarity < 1.0
+    assert not pair.a_offline and not pair.b_offline
+    turns = dedupe.pairs(store, 0.8, "turns")
+    assert len(turns) >= 13  # 16 turns, 3 retouched, the short ones not compared
+    assert {(p.a, p.b) for p in turns} == {("seed_01", "retouched_01")}
+    assert all(p.a_turn == p.b_turn for p in turns)
+    assert [p.similarity for p in turns] == sorted((p.similarity for p in turns), reverse=True)
+    twins = dedupe.twins(store, "retouched_01")
+    assert [(m.key, m.seed) for m in twins.matches] == [("seed_01", True)]
+
+
+def test_pairs_below_the_threshold_are_not_listed(store, tmp_path):
+    imported(store, tmp_path, "retouched_01", light_rewrite(seed_01_turns()))
+    [pair] = dedupe.pairs(store, 0.8)
+    assert dedupe.pairs(store, min(pair.similarity + 0.01, 1.0)) == []
+    with pytest.raises(InputError, match="out of range"):
+        dedupe.pairs(store, 0.2)
+    with pytest.raises(InputError, match="scope"):
+        dedupe.pairs(store, 0.8, "paragraphs")
+
+
+def test_generation_records_the_nearest_twin_with_the_new_version(store, settings):
+    generate_twins(store, settings)
+    second = find(store, "T2-014")
+    with read(store) as conn:
+        assert sig_store.nearest_of_current(conn, second) == ("T1-003", 1.0)
+    twins = dedupe.twins(store, "T2-014")
+    assert (twins.recorded_key, twins.matches[0].key, twins.matches[0].offline) == ("T1-003", "T1-003", True)
+    assert dedupe.refresh_index(store) == 0  # generation indexed both in the transaction that saved them
+
+
+def test_near_duplicate_gives_repair_a_finding_or_nothing(store, settings):
+    generate_one(store, find(store, "T1-003"), settings=settings)
+    turns = [Turn(**turn) for turn in seed_01_turns()]
+    finding = dedupe.near_duplicate(store, [Turn(**t) for t in light_rewrite(seed_01_turns())], threshold=0.8)
+    assert finding.match.key == "seed_01" and "near-duplicate of seed_01" in finding.problem
+    assert dedupe.near_duplicate(store, turns, threshold=0.8, conversation_id=find(store, "seed_01")) is None
+    fresh = [Turn(role="user", content="A question about something else entirely, asked in my own words."),
+             Turn(role="assistant", content="An answer that shares no run of five words with anything stored.")]
+    assert dedupe.near_duplicate(store, fresh, threshold=0.8) is None
+
+
+def test_indexing_the_same_version_twice_at_once_is_harmless(store):
+    with read(store) as conn:
+        ids = [find(store, "seed_01")]
+        texts = sig_store.current_texts(conn, ids)
+    [(cid, (version, turns))] = texts.items()
+    row = sig_store.IndexRow(cid, version, b"\0" * 512, len(turns), 1, list(range(similarity.BANDS)))
+    for _ in range(2):  # a runner and `brightrun dedupe` writing the same rows: neither fails
+        with write(store) as conn:
+            sig_store.save(conn, [row])
+    with read(store) as conn:
+        assert conn.scalar(select(func.count()).select_from(t.conversation_signatures)) == 10
+
+
+def test_a_database_of_before_the_index_is_upgraded_in_place(empty_url):
+    """A store as it was before migration 6: no index tables, versions without the twin columns."""
+    engine = make_engine(empty_url)
+    try:
+        migrate(engine, upto=2)
+        with write(engine) as conn:
+            for column in ("similar_to", "similarity"):  # step 1 made the table from today's metadata
+                conn.execute(text(f"ALTER TABLE conversation_versions DROP COLUMN {column}"))
+        assert "near-duplicate index and similarity flags on versions" in migrate(engine)
+        with read(engine) as conn:
+            assert {"conversation_signatures", "signature_bands"} <= set(inspect(conn).get_table_names())
+            assert {"similar_to", "similarity"} <= {c["name"] for c in inspect(conn).get_columns("conversation_versions")}
+        assert migrate(engine) == []
+    finally:
+        engine.dispose()
+
+
+# --- the export ------------------------------------------------------------------------------------
+
+
+def test_the_export_leaves_the_later_twin_out_and_says_so(store, settings, tmp_path):
+    generate_twins(store, settings)
+    request = ExportRequest(format="openai", output=tmp_path / "out.jsonl", statuses=["generated"],
+                            include_offline=True, dedupe=0.8)
+    assert count(store, request) == 1
+    result = export(store, request, settings)
+    manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
+    assert manifest["dedupe"] == {"threshold": 0.8, "dropped": 1,
+                                  "pairs": [{"dropped": "T2-014", "kept": "T1-003", "similarity": 1.0}]}
+    assert manifest["conversations"] == 1 == manifest["diversity"]["conversations"]
+    assert manifest["diversity"]["offline"] == 1
+    without = export(store, ExportRequest(format="openai", output=tmp_path / "all.jsonl", statuses=["generated"],
+                                          include_offline=True), settings)
+    assert without.conversations == 2 and without.dedupe is None
+    assert json.loads(without.manifest_path.read_text())["diversity"]["near_duplicate_pairs"] == 1
+
+
+def test_seeds_are_never_dropped_even_when_written_later(store, settings, tmp_path):
+    """A seed twin of a generated conversation stays; the generated one goes, though written first."""
+    generate_one(store, find(store, "T1-003"), settings=settings)
+    with read(store) as conn:
+        [(_, (_, turns))] = sig_store.current_texts(conn, [find(store, "T1-003")]).items()
+    generated_text = [{"role": role, "content": content} for role, content in turns]
+    imported(store, tmp_path, "seed_twin", generated_text, source="seed")
+    imported(store, tmp_path, "seed_01_again", light_rewrite(seed_01_turns()), source="seed")
+    ids = [find(store, key) for key in ("seed_01", "T1-003", "seed_twin", "seed_01_again")]
+    kept = dedupe.without_near_duplicates(store, ids, 0.8)
+    assert [d.key for d in kept.dropped] == ["T1-003"] and kept.dropped[0].kept == "seed_twin"
+    assert kept.kept_ids == [ids[0], ids[2], ids[3]]  # both seeds of the seed pair stay
+
+
+def test_an_export_without_near_duplicates_keeps_its_counts(store, tmp_path, settings):
+    request = ExportRequest(format="openai", output=tmp_path / "seeds.jsonl", statuses=["seed"], dedupe=0.8)
+    result = export(store, request, settings)
+    assert result.conversations == 10 and result.dedupe == {"threshold": 0.8, "dropped": 0, "pairs": []}
+    with pytest.raises(InputError, match="out of range"):
+        count(store, ExportRequest(format="openai", output=tmp_path / "x.jsonl", statuses=["seed"], dedupe=0.1))
