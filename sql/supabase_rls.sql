@@ -72,7 +72,8 @@ INSERT INTO brightrun_per_tenant_unique VALUES
   ('prompt_templates',    'uq_prompt_templates_name_content_hash', 'name, content_hash'),
   ('conversations',       'uq_conversations_key',                  'key'),
   ('imported_files',      'uq_imported_files_content_hash',        'content_hash'),
-  ('document_categories', 'uq_document_categories_name',           'name');
+  ('document_categories', 'uq_document_categories_name',           'name'),
+  ('judge_rubrics',       'uq_judge_rubrics_content_hash',         'content_hash');
 
 DO $$
 DECLARE
@@ -85,7 +86,8 @@ DECLARE
     'edge_cases', 'vocabulary', 'prompt_templates',
     'conversations', 'conversation_versions', 'conversation_turns', 'conversation_metadata',
     'imported_files', 'generation_jobs', 'generation_queue', 'generation_logs', 'review_events',
-    'document_categories', 'documents', 'chunks', 'chunk_dimensions'
+    'document_categories', 'documents', 'chunks', 'chunk_dimensions',
+    'judge_rubrics', 'judgements'
   ];
 BEGIN
   FOREACH tname IN ARRAY tables LOOP

@@ -165,6 +165,14 @@ class Scenario(Strict):
     arc: str
 
 
+class MustHave(Strict):
+    """An element an edge case requires (or forbids) in the advisor's words, checked without a model:
+    present when any of its phrases appears (case-insensitive, at a word start)."""
+
+    element: str
+    any_of: list[str] = Field(min_length=1)
+
+
 class EdgeCase(Strict):
     key: Key
     title: Name
@@ -175,6 +183,8 @@ class EdgeCase(Strict):
     topic: str
     start_emotion: str
     end_emotion: str
+    must_include: list[MustHave] = Field(default_factory=list)
+    must_avoid: list[MustHave] = Field(default_factory=list)
 
 
 class VocabEntry(Strict):

@@ -77,8 +77,12 @@ class AnthropicProvider:
             max_retries=settings.max_retries,
         )
 
+    def request_params(self, prompt: RenderedPrompt) -> dict:
+        """This provider's parameters for one call (the judge swaps in its own answer schema)."""
+        return request_params(prompt, self.model, self.max_tokens)
+
     def generate(self, prompt: RenderedPrompt) -> Answer:
-        params = request_params(prompt, self.model, self.max_tokens)
+        params = self.request_params(prompt)
         try:
             raw = self.client.messages.with_raw_response.create(**params)
             message = raw.parse()

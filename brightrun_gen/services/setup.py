@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from brightrun_gen.config import Settings, get_settings
 from brightrun_gen.domain.catalog import build_plan, load_catalog
+from brightrun_gen.services import judging
 from brightrun_gen.services.importing import ImportResult, import_paths
 from brightrun_gen.services.templates import sync_templates
 from brightrun_gen.store import catalog_repo, conversations as conv_store
@@ -55,7 +56,7 @@ def initialize(engine: Engine, settings: Settings | None = None) -> InitReport:
         new_rows = [row for row in plan if row.key not in taken]
         for row in new_rows:
             conv_store.insert_conversation(conn, row.key, row.dimensions, source="plan", status="not_generated")
-    templates = sync_templates(engine, settings.prompts_dir)
+    templates = sync_templates(engine, settings.prompts_dir) + judging.sync_rubric(engine, settings)
     seeds = import_paths(engine, [settings.seed_dir])
     return InitReport(applied, added, len(new_rows), templates, seeds)
 

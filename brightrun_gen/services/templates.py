@@ -7,13 +7,14 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from brightrun_gen.domain.prompts import PromptTemplate, parse_template
+from brightrun_gen.domain.rubric import RUBRIC_FILE
 from brightrun_gen.errors import TemplateError
 from brightrun_gen.store import templates as template_store
 from brightrun_gen.store.db import write
 
 
 def read_templates(directory: Path) -> list[PromptTemplate]:
-    files = sorted(directory.glob("*.yaml"))
+    files = sorted(p for p in directory.glob("*.yaml") if p.name != RUBRIC_FILE)  # the judge's rubric is no template
     if not files:
         raise TemplateError(f"no prompt templates (*.yaml) in {directory}")
     return [parse_template(p.read_text(encoding="utf-8"), p.name) for p in files]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy import Connection, Engine, inspect, select, text
+from sqlalchemy.schema import CreateColumn
 
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import write
@@ -45,6 +46,23 @@ def _m001(conn: Connection) -> None:
 @migration(2, "generation jobs and queue")
 def _m002(conn: Connection) -> None:
     _create(conn, t.generation_jobs, t.generation_queue)
+
+
+@migration(4, "judge: rubrics, judgements, version origins, log kinds, job budget caps")
+def _m004(conn: Connection) -> None:
+    _create(conn, t.judge_rubrics, t.judgements)
+    _add_columns(conn, t.conversation_versions, "origin", "parent_version", "notes")
+    _add_columns(conn, t.generation_logs, "kind")
+    _add_columns(conn, t.generation_jobs, "max_cost_usd", "item_cost_estimate", "stop_reason")
+
+
+def _add_columns(conn: Connection, table, *names: str) -> None:
+    """ALTER TABLE ... ADD COLUMN, as the metadata declares each column (type, default, NOT NULL)."""
+    have = {c["name"] for c in inspect(conn).get_columns(table.name)}
+    for name in names:
+        if name not in have:
+            ddl = CreateColumn(table.c[name]).compile(dialect=conn.dialect)
+            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {ddl}"))
 
 
 def applied_versions(conn: Connection) -> set[int]:

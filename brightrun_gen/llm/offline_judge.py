@@ -1,0 +1,149 @@
+"""A judge without a model: deterministic heuristics, labelled `offline` like the offline generator.
+
+It answers a judge prompt exactly as Claude would (a `Verdict` as JSON), from the material the
+prompt carries as data, so its answer goes through the same validation, quote check and caps.
+What it cannot measure without a model it scores 3 and says so; what it can count, it counts:
+stock phrases (the offline generator's placeholder text is full of them, and scores low), a
+concrete next step, permission before teaching, the persona's name. Safety and arithmetic come
+from the deterministic findings, which cap its scores as they cap Claude's.
+"""
+
+from __future__ import annotations
+
+import json
+
+from brightrun_gen.domain.content_checks import phrase_pattern, plain, sentences
+from brightrun_gen.domain.prompts import RenderedPrompt
+from brightrun_gen.llm.base import Answer, Usage
+
+OFFLINE_JUDGE_MODEL = "offline-judge"
+NOT_MEASURED = 3
+_ACKNOWLEDGING = ("feel", "sounds", "understand", "hear", "glad you", "thank you for", "makes sense", "that's hard",
+                  "i'm sorry", "i am sorry")
+_PERMISSION = ("would it help", "may i", "would it be okay", "would it be ok", "can i walk", "could i walk",
+               "would you like me to", "is it okay if")
+_NEXT_STEP = ("this week", "next step", "first step", "tomorrow", "by friday", "by monday", "schedule", "set up",
+              "next call", "next meeting", "this weekend", "today", "check in")
+
+
+def _found(text: str, phrases) -> list[str]:
+    return [p for p in phrases if phrase_pattern(p).search(text)]
+
+
+class OfflineJudge:
+    name = "offline"
+    model = OFFLINE_JUDGE_MODEL
+
+    def generate(self, prompt: RenderedPrompt) -> Answer:
+        p = prompt.parameters
+        turns = json.loads(p["conversation"])
+        row = json.loads(p["row"])
+        scorers = {
+            "naturalness": lambda: _naturalness(turns, json.loads(p["stock_phrases"])),
+            "outcome_reached": lambda: _outcome(turns),
+            "brand_voice": lambda: _voice(turns),
+            "emotional_authenticity": lambda: _acknowledgement(turns),
+            "persona_consistency": lambda: _persona(turns, row),
+            "safety_scope": lambda: _sentence_score(turns, 4, "No safety problem found by the deterministic checks.",
+                                                     "Keep the referrals and limits as they are."),
+        }
+        criteria = [{"name": name, **(scorers[name]() if name in scorers else _unmeasured(turns, name))}
+                    for name in json.loads(p["criteria"])]
+        verdict = {"criteria": criteria, "turns": _turn_scores(turns, json.loads(p["stock_phrases"])),
+                   "summary": "Offline judge: deterministic heuristics, no model. Stock phrases, next step, "
+                              "permission and the deterministic checks are measured; the rest is scored 3."}
+        text = json.dumps(verdict, ensure_ascii=False)
+        return Answer(text=text, stop_reason="end_turn", model=OFFLINE_JUDGE_MODEL,
+                      usage=Usage(input_tokens=self.count_tokens(prompt), output_tokens=len(text) // 4))
+
+    def count_tokens(self, prompt: RenderedPrompt) -> int:
+        return (len(prompt.system) + len(prompt.context) + len(prompt.request)) // 4
+
+
+def _advisor(turns: list[dict]) -> list[dict]:
+    return [t for t in turns if t["role"] == "assistant"]
+
+
+def _first_sentence(turn: dict | None) -> str:
+    return sentences(turn["content"])[0] if turn and sentences(turn["content"]) else ""
+
+
+def _sentence_with(turns: list[dict], phrases) -> tuple[int, str] | None:
+    for turn in turns:
+        for sentence in sentences(turn["content"]):
+            if _found(plain(sentence), phrases):
+                return turn["turn"], sentence
+    return None
+
+
+def _sentence_score(turns: list[dict], score: int, why: str, keep: str) -> dict:
+    first = _advisor(turns)[0] if _advisor(turns) else None
+    return {"score": score, "evidence": _first_sentence(first), "suggestion": f"{why} {keep}"}
+
+
+def _unmeasured(turns: list[dict], name: str) -> dict:
+    return _sentence_score(turns, NOT_MEASURED, f"The offline judge cannot measure {name.replace('_', ' ')}.",
+                           "Judge with Claude (set ANTHROPIC_API_KEY) for a real score.")
+
+
+def _naturalness(turns: list[dict], stock: list[str]) -> dict:
+    hits = [(turn["turn"], phrase) for turn in turns for phrase in _found(plain(turn["content"]), stock)]
+    if not hits:
+        return _sentence_score(turns, 4, "No stock phrases found.", "Keep the replies specific to what was said.")
+    score = 3 if len(hits) <= 2 else 2 if len(hits) <= 5 else 1
+    number, phrase = hits[0]
+    turn = next(t for t in turns if t["turn"] == number)
+    evidence = next(s for s in sentences(turn["content"]) if phrase_pattern(phrase).search(plain(s)))
+    examples = ", ".join(f'"{ph}"' for _, ph in hits[:3])
+    return {"score": score, "evidence": evidence,
+            "suggestion": f"{len(hits)} stock phrase(s), e.g. {examples}: rewrite turn {number} and the others in "
+                          "plain words that answer what the client just said."}
+
+
+def _outcome(turns: list[dict]) -> dict:
+    advisor = _advisor(turns)
+    last = advisor[-1] if advisor else None
+    if last and _found(plain(last["content"]), _NEXT_STEP):
+        evidence = next((s for s in sentences(last["content"]) if _found(plain(s), _NEXT_STEP)), _first_sentence(last))
+        return {"score": 4, "evidence": evidence, "suggestion": "Keep the concrete next step and its date."}
+    return {"score": 2, "evidence": _first_sentence(last),
+            "suggestion": "End with one concrete next step the client agrees to, with a date (\"by Friday ...\")."}
+
+
+def _voice(turns: list[dict]) -> dict:
+    hit = _sentence_with(_advisor(turns), _PERMISSION)
+    if hit:
+        return {"score": 4, "evidence": hit[1], "suggestion": "Keep asking permission before explaining."}
+    return _sentence_score(turns, NOT_MEASURED, "The advisor never asks permission before teaching.",
+                           "Add a question such as \"Would it help if I walked you through how that works?\".")
+
+
+def _acknowledgement(turns: list[dict]) -> dict:
+    advisor = _advisor(turns)
+    first = advisor[0] if advisor else None
+    if first and _found(plain(_first_sentence(first)), _ACKNOWLEDGING):
+        return {"score": NOT_MEASURED, "evidence": _first_sentence(first),
+                "suggestion": "The advisor acknowledges the feeling first; whether it rings true needs Claude."}
+    return {"score": 2, "evidence": _first_sentence(first),
+            "suggestion": "Open the advisor's first turn by reflecting the client's feeling in their own words."}
+
+
+def _persona(turns: list[dict], row: dict) -> dict:
+    first_name = (row.get("persona_name") or "").split(" ")[0]
+    hit = _sentence_with(turns, [first_name]) if first_name else None
+    if hit:
+        return {"score": NOT_MEASURED, "evidence": hit[1],
+                "suggestion": f"{first_name} is addressed by name; whether the voice fits the persona needs Claude."}
+    return _sentence_score(turns, 2, "The persona is never named or described.",
+                           "Let the client mention their own situation (job, family, numbers) from the profile.")
+
+
+def _turn_scores(turns: list[dict], stock: list[str]) -> list[dict]:
+    scores = []
+    for turn in _advisor(turns):
+        text = plain(turn["content"])
+        words = len(text.split())
+        scores.append({"turn": turn["turn"], "empathy": 4 if _found(text, _ACKNOWLEDGING) else 3,
+                       "clarity": 2 if words > 220 else 3, "appropriateness": NOT_MEASURED,
+                       "brand_voice": 2 if _found(text, stock) else 3})
+    return scores
