@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Sequence
 
-from brightrun_gen import cli_export, cli_generate
+from brightrun_gen import cli_export, cli_generate, cli_judge
 from brightrun_gen.cli_common import LOG_LEVELS, app_for, configure_logging, parse_where, print_json
 from brightrun_gen.config import get_settings
 from brightrun_gen.domain.models import STATUSES
@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Command groups kept in their own modules; each has register(subparsers, common_parent).
-COMMAND_GROUPS: list = [cli_generate, cli_export]
+COMMAND_GROUPS: list = [cli_generate, cli_export, cli_judge]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

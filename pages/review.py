@@ -8,6 +8,7 @@ from brightrun_gen.config import get_settings
 from brightrun_gen.domain.markdown import escape_markdown
 from brightrun_gen.domain.models import DECISION_LABELS, WRITTEN
 from brightrun_gen.errors import BrightRunError
+from pages.review_judgement import show_judgement
 from pages.common import (
     app, decision_reviewer, forget_shared_reads, notify, notify_error, show_error, sidebar, signed_in_identity,
 )
@@ -159,3 +160,4 @@ with side_col:
             st.dataframe(pd.DataFrame(view.history[::-1]).drop(columns="id"), hide_index=True)
         else:
             st.caption("No decisions yet.")
+    show_judgement(app(), view)

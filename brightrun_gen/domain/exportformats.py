@@ -23,10 +23,10 @@ from brightrun_gen.errors import BrightRunError, InputError
 
 OFFLINE_MODEL = "offline"
 # Keys of a brightrun record's metadata that hold facts the store keeps about the conversation.
-STORE_FACTS = ("generation", "quality", "review")
+STORE_FACTS = ("generation", "quality", "review", "judgement")
 DIMENSION_NAMES = tuple(Dimensions.model_fields)
 # What a conversation carries beyond its row and turns; a format reads only the parts it writes.
-PARTS = frozenset(("metadata", "quality", "usage", "reviews"))
+PARTS = frozenset(("metadata", "quality", "usage", "reviews", "judgement"))
 
 
 class InvalidExportRecord(BrightRunError):
@@ -97,6 +97,7 @@ class ExportConversation:
     generation: Generation
     usage: Usage = Usage()
     review_events: tuple[ReviewEvent, ...] = ()
+    judgement: dict | None = None  # the judge's view of the current version: criteria, per-turn scores, verdict
 
 
 @dataclass(frozen=True)
@@ -300,6 +301,8 @@ def brightrun_metadata(conv: ExportConversation) -> dict:
     """The stored annotations plus the store's facts: generation, quality, review."""
     annotations = {k: v for k, v in conv.metadata.items() if k not in STORE_FACTS}
     facts = {"generation": _generation_facts(conv), "quality": conv.quality, "review": _review_facts(conv)}
+    if conv.judgement is not None:
+        facts["judgement"] = conv.judgement
     return {**annotations, **facts}
 
 

@@ -84,7 +84,9 @@ def parse_rubric(text: str, source: str = RUBRIC_FILE) -> Rubric:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise TemplateError(f"judge rubric {source}: not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
+        raise TemplateError(f"judge rubric {source}: {where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
     if not isinstance(data, dict):
         raise TemplateError(f"judge rubric {source}: expected a mapping at the top level")
     try:

@@ -8,7 +8,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from brightrun_gen.domain.models import DIMENSIONS
-from brightrun_gen.store import catalog_repo, conversations as conv_store, listing, logs as log_store, queue
+from brightrun_gen.store import catalog_repo, conversations as conv_store, judgements as judge_store, listing, logs as log_store, queue
 from brightrun_gen.store.conversations import ConversationDetail, ConversationQuery, ConversationRow
 from brightrun_gen.store.db import read
 
@@ -67,6 +67,7 @@ def conversation_json(engine: Engine, key_or_id: str | int) -> dict:
         "quality": detail.quality,
         "metadata": conv_store.unflatten(detail.metadata),
         "versions": detail.versions,
+        "judgement": judge_store.current_judgement(engine, detail.row.id),
     }
 
 

@@ -23,6 +23,7 @@ class InitReport:
     planned_added: int
     templates_added: int
     seeds: list[ImportResult] = field(default_factory=list)
+    rubric_added: bool = False
 
     def lines(self) -> list[str]:
         seeds = sum(1 for r in self.seeds if r.outcome == "imported")
@@ -30,6 +31,7 @@ class InitReport:
             f"schema: {', '.join(self.migrations) if self.migrations else 'up to date'}",
             f"catalog: {self.catalog_added} entries added",
             f"prompt templates: {self.templates_added} added",
+            f"judge rubric: {'new version stored' if self.rubric_added else 'up to date'}",
             f"plan: {self.planned_added} conversations added",
             f"seed conversations: {seeds} imported",
             *[r.line() for r in self.seeds if r.outcome == "failed"],
@@ -56,9 +58,10 @@ def initialize(engine: Engine, settings: Settings | None = None) -> InitReport:
         new_rows = [row for row in plan if row.key not in taken]
         for row in new_rows:
             conv_store.insert_conversation(conn, row.key, row.dimensions, source="plan", status="not_generated")
-    templates = sync_templates(engine, settings.prompts_dir) + judging.sync_rubric(engine, settings)
+    templates = sync_templates(engine, settings.prompts_dir)
+    rubric = judging.sync_rubric(engine, settings)
     seeds = import_paths(engine, [settings.seed_dir])
-    return InitReport(applied, added, len(new_rows), templates, seeds)
+    return InitReport(applied, added, len(new_rows), templates, seeds, rubric)
 
 
 def database_label(engine: Engine) -> str:

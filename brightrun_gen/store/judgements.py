@@ -61,6 +61,16 @@ def judgement_of(conn: Connection, conversation_id: int, version: int) -> dict |
     return _as_judgement(row) if row else None
 
 
+def current_judgement(engine: Engine, conversation_id: int) -> dict | None:
+    """The judgement of the conversation's current version, if it has one."""
+    c = t.conversations.c
+    current = select(c.current_version).where(c.id == conversation_id).scalar_subquery()
+    with read(engine) as conn:
+        row = conn.execute(select(t.judgements).where(_J.conversation_id == conversation_id,
+                                                      _J.version == current)).first()
+        return _as_judgement(row) if row else None
+
+
 def judgements_of(engine: Engine, conversation_id: int) -> dict[int, dict]:
     """Every judgement of a conversation, by version."""
     with read(engine) as conn:
