@@ -8,7 +8,7 @@ two judges always agree. Only the advisor's turns are checked: a client may well
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterator, Sequence
 
@@ -39,7 +39,8 @@ class Finding:
     suggestion: str = ""
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {"check": self.check, "label": self.label, "passed": self.passed, "turn": self.turn,
+                "evidence": self.evidence, "caps": dict(self.caps), "suggestion": self.suggestion}
 
 
 def plain(text: str) -> str:
@@ -52,31 +53,45 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
+def _phrase_body(phrase: str) -> str:
+    """A phrase as a pattern after a word start: whole words unless it ends with `*`."""
+    body = re.escape(plain(phrase.rstrip("*")))
+    return body if phrase.endswith("*") or not body[-1:].isalnum() else rf"{body}(?!\w)"
+
+
 @lru_cache(maxsize=2048)
 def phrase_pattern(phrase: str) -> re.Pattern[str]:
     """A phrase at a word start; whole words unless it ends with `*` ("attorney*" finds "attorneys")."""
-    open_end = phrase.endswith("*")
-    body = re.escape(plain(phrase.rstrip("*")))
-    end = "" if open_end or not body[-1:].isalnum() else r"(?!\w)"
-    return re.compile(rf"(?<!\w){body}{end}")
+    return re.compile(rf"(?<!\w){_phrase_body(phrase)}")
 
 
-def _advisor_sentences(turns: Sequence) -> Iterator[tuple[int, str, str]]:
+@lru_cache(maxsize=256)
+def phrases_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of `phrases`, read as `phrase_pattern` reads each, in one pattern."""
+    return re.compile(rf"(?<!\w)(?:{'|'.join(_phrase_body(p) for p in phrases)})")
+
+
+def _advisor_sentences(turns: Sequence) -> tuple[tuple[int, str, str], ...]:
     """(turn number, sentence as written, sentence plain) for every advisor sentence."""
-    for number, turn in enumerate(turns, 1):
-        if turn.role == ADVISOR:
-            for sentence in sentences(turn.content):
-                yield number, sentence, plain(sentence)
+    return _split_advisor(tuple((turn.role, turn.content) for turn in turns))
+
+
+@lru_cache(maxsize=32)  # every check of one conversation reads the same sentences
+def _split_advisor(turns: tuple[tuple[str, str], ...]) -> tuple[tuple[int, str, str], ...]:
+    return tuple((number, sentence, plain(sentence)) for number, (role, content) in enumerate(turns, 1)
+                 if role == ADVISOR for sentence in sentences(content))
 
 
 def find_phrase(turns: Sequence, phrases: Sequence[str], *, negatable: bool = False) -> tuple[int, str] | None:
     """The first advisor sentence that says one of `phrases` (not negated, if `negatable`)."""
-    patterns = [phrase_pattern(p) for p in phrases]
-    for number, sentence, text in _advisor_sentences(turns):
-        for pattern in patterns:
-            for match in pattern.finditer(text):
-                if not (negatable and _negated(text, match.start())):
-                    return number, sentence
+    pattern = phrases_pattern(tuple(phrases))
+    split = _advisor_sentences(turns)
+    if not pattern.search(" \n ".join(text for _, _, text in split)):
+        return None  # the usual case: one search over the advisor's words instead of one per sentence
+    for number, sentence, text in split:
+        for match in pattern.finditer(text):
+            if not (negatable and _negated(text, match.start())):
+                return number, sentence
     return None
 
 
@@ -84,7 +99,7 @@ def _negated(sentence: str, at: int) -> bool:
     if any(w in sentence for w in _WARNINGS):
         return True
     before = " ".join(sentence[:at].split()[-NEGATION_WINDOW_WORDS:])
-    return any(phrase_pattern(n).search(before) for n in _NEGATIONS)
+    return phrases_pattern(_NEGATIONS).search(before) is not None
 
 
 # --- must-haves of an edge case ----------------------------------------------------------------

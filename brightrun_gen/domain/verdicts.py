@@ -8,7 +8,7 @@ whether the conversation passes the gate.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from statistics import mean
 from typing import Sequence
 
@@ -92,7 +92,7 @@ class Judgement:
     flag_reason: str | None = None  # why, in one line
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Judgement":

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from brightrun_gen.domain.content_checks import phrase_pattern, plain, sentences
+from brightrun_gen.domain.content_checks import phrase_pattern, phrases_pattern, plain, sentences
 from brightrun_gen.domain.prompts import RenderedPrompt
 from brightrun_gen.llm.base import Answer, Usage
 
@@ -27,7 +27,8 @@ _NEXT_STEP = ("this week", "next step", "first step", "tomorrow", "by friday", "
 
 
 def _found(text: str, phrases) -> list[str]:
-    return [p for p in phrases if phrase_pattern(p).search(text)]
+    """The phrases said in `text` (plain), as said, once per time."""
+    return phrases_pattern(tuple(phrases)).findall(text)
 
 
 class OfflineJudge:

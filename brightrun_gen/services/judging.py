@@ -4,8 +4,8 @@ repairs run out, then store every version with its judgement in one transaction.
 `generation` calls this at one point, after an answer validated: `Gate.review()` returns the
 versions to store (the original first, each repair after it) and `store_drafts()` writes them
 where the generation used to write one. Every judge and repair call is logged as its own attempt
-(kind "judge" / "repair") with its tokens and cost, as soon as it is made, so the money spent is
-in the log even if the item never finishes.
+(kind "judge" / "repair") with its tokens and cost, the way generation logs its calls: a call
+that failed at once, the one that succeeded in the transaction that stores what it produced.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ class Draft:
     parent_version: int | None = None  # a stored version a revision started from
     notes: str | None = None
     judgement: Judgement | None = None
-    judge_log_id: int | None = None
+    judge_log: dict | None = None  # the judge call that made the judgement, stored with it
 
 
 def store_drafts(conn: Connection, conversation_id: int, drafts: list[Draft], queue_item_id: int | None) -> int:
@@ -119,8 +119,9 @@ def store_drafts(conn: Connection, conversation_id: int, drafts: list[Draft], qu
             store.describe_version(conn, conversation_id, version, origin=draft.origin, parent_version=parent,
                                    notes=draft.notes)
         if draft.judgement is not None:
+            judge_log_id = log_store.insert_log(conn, **draft.judge_log) if draft.judge_log else None
             store.save_judgement(conn, conversation_id, version, draft.judgement.as_dict(),
-                                 log_id=draft.judge_log_id, queue_item_id=queue_item_id)
+                                 log_id=judge_log_id, queue_item_id=queue_item_id)
     return version
 
 
@@ -157,7 +158,7 @@ class Gate:
         attempt = log["attempt"]
         while True:
             draft = drafts[-1]
-            draft.judgement, draft.judge_log_id = self.judge_turns(draft.conversation.turns)
+            draft.judgement, draft.judge_log = self.judge_turns(draft.conversation.turns)
             decision = gate(draft.judgement, len(drafts) - 1, self.settings.repair_attempts,
                             can_repair=self.provider.name != "offline")
             if decision.action == "pass":
@@ -180,8 +181,11 @@ class Gate:
         return (must_have_findings(self.edge_case, turns, self.rubric.must_have_caps)
                 + rule_findings(self.rubric.rules, turns) + arithmetic_findings(turns, self.rubric.arithmetic_caps))
 
-    def judge_turns(self, turns) -> tuple[Judgement, int | None]:
-        """One judgement (asked again once if the answer does not validate) and the id of its log."""
+    def judge_turns(self, turns) -> tuple[Judgement, dict | None]:
+        """One judgement (asked again once if the answer does not validate) and the log of its call.
+
+        A call that failed is logged at once; the one that judged is stored with its judgement, in
+        the transaction that stores the version (as generation stores its own successful call)."""
         findings = self.findings(turns)
         prompt = judge_prompt(self.rubric, turns, self.prepared.prompt.parameters, [f.as_dict() for f in findings])
         problem = "no answer"
@@ -203,10 +207,9 @@ class Gate:
                                 started)
                 problem = str(exc)
                 continue
-            log_id = self._write_log({**log, "outcome": "ok"}, started)
             judged = judgement(self.rubric, verdict, turns, findings, provider=self.judge.name,
                                model=log["model"], min_score=self.settings.judge_min_score)
-            return judged, log_id
+            return judged, {**log, "outcome": "ok", "duration_ms": int((time.perf_counter() - started) * 1000)}
         logger.warning("%s: the judge could not run: %s", self.prepared.key, problem)
         return failed_judgement(problem, rubric_hash=self.rubric.content_hash, provider=self.judge.name,
                                 model=self.judge.model, findings=findings), None
