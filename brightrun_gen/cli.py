@@ -7,6 +7,7 @@ import sys
 from typing import Sequence
 
 from brightrun_gen import cli_export, cli_generate, cli_judge
+from brightrun_gen.cli_judge import show_judgement
 from brightrun_gen.cli_common import LOG_LEVELS, app_for, configure_logging, parse_where, print_json
 from brightrun_gen.config import get_settings
 from brightrun_gen.domain.models import STATUSES
@@ -68,6 +69,7 @@ def cmd_show(args) -> int:
     if detail.quality:
         failed = [c for c in detail.quality["criteria"] if not c["passed"]]
         print("\nquality: " + (", ".join(f"{c['name']}: {c['detail']}" for c in failed) or "all rules pass"))
+    show_judgement(app.conversations.as_json(args.id)["judgement"])
     return 0
 
 

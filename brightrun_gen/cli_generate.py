@@ -8,6 +8,7 @@ import time
 
 from brightrun_gen.cli_common import app_for, parse_where
 from brightrun_gen.config import PROVIDERS
+from brightrun_gen.domain.verdicts import verdict_line
 from brightrun_gen.errors import InputError
 
 
@@ -90,6 +91,9 @@ def _generate_single(app, args) -> int:
         return 1
     print(f"{result.key}: generated version {result.version} with {result.model}, quality {result.quality_score}/10, "
           f"cost ${result.cost_usd:.4f}, {result.attempts} attempt(s)")
+    judged = app.conversations.as_json(result.key)["judgement"]
+    if judged:
+        print(f"  {verdict_line(judged)}")
     return 0
 
 

@@ -7,6 +7,7 @@ import sys
 from brightrun_gen.cli_common import app_for, print_json
 from brightrun_gen.cli_generate import ProgressBar
 from brightrun_gen.config import PROVIDERS
+from brightrun_gen.domain.verdicts import verdict_line
 
 
 def register(sub, common) -> None:
@@ -40,7 +41,21 @@ def cmd_repair(args) -> int:
     kept = "" if newest.current else f"; version {app.conversations.detail(args.id).row.current_version} stays approved"
     print(f"{result.key}: version {newest.version} written with {result.model} from version "
           f"{newest.parent_version} ({newest.label}), cost ${result.cost_usd:.4f}{kept}")
+    judged = app.judgements.panel(args.id, version=newest.version).judgement
+    if judged:
+        print(f"  {verdict_line(judged)}")
     return 0
+
+
+def show_judgement(judged: dict | None) -> None:
+    """The judgement of `show ID`: the verdict, then each criterion with its evidence and fix."""
+    if not judged:
+        return
+    print(f"\n{verdict_line(judged)}")
+    for c in judged["criteria"]:
+        where = f"turn {c['evidence_turn']}" if c["evidence_turn"] else "not a quote"
+        quote = f"\"{c['evidence']}\" ({where})" if c["evidence"] else "(nothing in the conversation says it)"
+        print(f"  {c['name']} {c['score']}/5: {quote} -> {c['suggestion']}")
 
 
 def cmd_report_templates(args) -> int:

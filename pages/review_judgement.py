@@ -60,9 +60,9 @@ def _judgement(judged) -> None:
 
 def _criterion_row(c: dict) -> dict:
     where = f"turn {c['evidence_turn']}" if c["evidence_turn"] else "not found in the conversation"
+    evidence = f"“{c['evidence']}” ({where})" if c["evidence"] else "nothing in the conversation says it"
     capped = f" (capped: {c['capped_by']})" if c["capped_by"] else ""
-    return {"criterion": c["label"], "score": c["score"], "evidence": f"“{c['evidence']}” ({where})",
-            "suggestion": c["suggestion"] + capped}
+    return {"criterion": c["label"], "score": c["score"], "evidence": evidence, "suggestion": c["suggestion"] + capped}
 
 
 def _versions(app, panel, key: str) -> None:

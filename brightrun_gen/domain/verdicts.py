@@ -107,6 +107,16 @@ class Judgement:
         return replace(self, flagged=True, flag_reason=reason)
 
 
+def verdict_line(judged: dict) -> str:
+    """One line about a stored judgement: 'judge 3.6/5 (claude-haiku-5-5): flagged: ...'."""
+    who = "offline judge" if judged["provider"] == "offline" else judged["model"]
+    if judged.get("error"):
+        return f"judge ({who}) could not run: {judged['error']}"
+    verdict = "passed" if judged["passed"] else f"flagged: {judged['flag_reason']}" if judged["flagged"] else \
+        "failed: " + "; ".join(judged["reasons"][:3])
+    return f"judge {judged['score']:.1f}/5 ({who}): {verdict}"
+
+
 def judgement(rubric: Rubric, verdict: Verdict, turns: Sequence, findings: Sequence[Finding], *, provider: str,
               model: str, min_score: int) -> Judgement:
     """Scores checked and capped: quotes located, findings applied, the gate decided."""
@@ -131,10 +141,8 @@ def _criterion(rubric: Rubric, given: CriterionVerdict, turns: Sequence, failed:
     cap, finding = min(caps, key=lambda pair: pair[0]) if caps else (SCORE_MAX, None)
     capped = finding is not None and given.score > cap
     evidence, suggestion = given.evidence.strip(), given.suggestion.strip()
-    if capped and finding.evidence:
-        evidence = finding.evidence
-    if capped:
-        suggestion = finding.suggestion
+    if capped:  # the finding is the reason: its sentence, or none for an element nobody said
+        evidence, suggestion = finding.evidence or "", finding.suggestion
     score = min(given.score, cap)
     return {"name": given.name, "label": rubric.label(given.name), "score": score, "evidence": evidence,
             "evidence_turn": quote_turn(evidence, turns), "suggestion": suggestion,
