@@ -323,6 +323,10 @@ class Judgements(_Noun):
     def rubric(self):
         return judging.active_rubric(self.engine, self.app.settings)
 
+    def judge(self, key_or_id: str | int, *, provider: str | None = None) -> dict:
+        """Judge the current version as it is (seeds, imports, a new rubric): no gate, no repair."""
+        return judging.judge_stored(self.engine, self.app.settings, key_or_id, provider)
+
 
 class Report(_Noun):
     """What the log and the decisions say about the prompts: template scorecards."""

@@ -1,4 +1,5 @@
-"""`brightrun repair | report templates`: repairs from a reviewer's notes and template scorecards."""
+"""`brightrun repair | judge | report templates`: repairs from a reviewer's notes, judging stored
+conversations, template scorecards."""
 
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ def register(sub, common) -> None:
     p.add_argument("--provider", choices=PROVIDERS)
     p.add_argument("--model")
     p.set_defaults(func=cmd_repair)
+    p = sub.add_parser("judge", parents=[common],
+                       help="judge conversations as they are (seeds, imports, a new rubric): no gate, no repair")
+    p.add_argument("ids", nargs="+", metavar="ID")
+    p.add_argument("--provider", choices=PROVIDERS, help="whose judge: Claude's (anthropic) or the offline one")
+    p.set_defaults(func=cmd_judge)
     p = sub.add_parser("report", parents=[common], help="reports over the log and the decisions")
     reports = p.add_subparsers(dest="report", required=True, metavar="REPORT")
     t = reports.add_parser("templates", parents=[common],
@@ -44,6 +50,14 @@ def cmd_repair(args) -> int:
     judged = app.judgements.panel(args.id, version=newest.version).judgement
     if judged:
         print(f"  {verdict_line(judged)}")
+    return 0
+
+
+def cmd_judge(args) -> int:
+    app = app_for(args)
+    for ref in args.ids:
+        judged = app.judgements.judge(ref, provider=args.provider)
+        print(f"{ref}: {verdict_line(judged)}")
     return 0
 
 

@@ -154,8 +154,10 @@ _ABOUT = r"(?:about |roughly |around |nearly |almost |approximately |close to |o
 _PERCENT_OF = re.compile(rf"{_PERCENT} of (?:your |the |that |this |a |an )?{_MONEY}[^.?!$]{{0,40}}?"
                          rf"\b(?:is|=|comes to|works out to|would be|equals|that's|that is|or)\s+({_ABOUT}){_MONEY}")
 _SHARE_OF = re.compile(rf"{_MONEY} is ({_ABOUT}){_PERCENT} of (?:your |the |that |this |a |an )?{_MONEY}")
-_PER_MONTH = re.compile(rf"{_MONEY}\s?(?:a|per|/|each|every) ?month[^.?!$]{{0,40}}?({_ABOUT}){_MONEY}\s?"
-                        r"(?:a|per|/|each|every) ?year")
+# A monthly and a yearly figure said to be the same money ("$500 a month, or $6,000 a year"), not
+# two amounts side by side ("$270 a month in exchange for $4,350 a year of employer money").
+_PER_MONTH = re.compile(rf"{_MONEY}\s?(?:a|per|/|each|every) ?month,? (?:or|is|which is|that's|that is|comes to|"
+                        rf"works out to|adds up to|equals|=|means)\s+({_ABOUT}){_MONEY}\s?(?:a|per|/|each|every) ?year")
 _TIMES = re.compile(rf"{_MONEY} (?:times|x|×) (\d+(?:\.\d+)?)\s?(?:months|years)?\s?(?:is|=|comes to|equals)\s+"
                     rf"({_ABOUT}){_MONEY}")
 # Stated figures are rounded: exact claims may be off by 2% (or a dollar), "about" ones by 10%.

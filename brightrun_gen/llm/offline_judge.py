@@ -4,7 +4,7 @@ It answers a judge prompt exactly as Claude would (a `Verdict` as JSON), from th
 prompt carries as data, so its answer goes through the same validation, quote check and caps.
 What it cannot measure without a model it scores 3 and says so; what it can count, it counts:
 stock phrases (the offline generator's placeholder text is full of them, and scores low), a
-concrete next step, permission before teaching, the persona's name. Safety and arithmetic come
+concrete next step, permission before teaching. Safety, arithmetic and dismissiveness come
 from the deterministic findings, which cap its scores as they cap Claude's.
 """
 
@@ -18,12 +18,13 @@ from brightrun_gen.llm.base import Answer, Usage
 
 OFFLINE_JUDGE_MODEL = "offline-judge"
 NOT_MEASURED = 3
-_ACKNOWLEDGING = ("feel", "sounds", "understand", "hear", "glad you", "thank you for", "makes sense", "that's hard",
-                  "i'm sorry", "i am sorry")
 _PERMISSION = ("would it help", "may i", "would it be okay", "would it be ok", "can i walk", "could i walk",
-               "would you like me to", "is it okay if")
-_NEXT_STEP = ("this week", "next step", "first step", "tomorrow", "by friday", "by monday", "schedule", "set up",
-              "next call", "next meeting", "this weekend", "today", "check in")
+               "would you like me to", "is it okay if", "i'd love to walk", "want me to")
+# A concrete next step in the advisor's last turn: a time, or an action with someone.
+_NEXT_STEP = ("this week", "next week", "weekend", "tonight", "today", "tomorrow", "next step*", "first step",
+              "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "calendar", "invite",
+              "schedul*", "appointment", "session", "set up", "check in", "follow up", "bring", "send", "next call",
+              "next meeting", "in a month", "in two weeks")
 
 
 def _found(text: str, phrases) -> list[str]:
@@ -38,13 +39,10 @@ class OfflineJudge:
     def generate(self, prompt: RenderedPrompt) -> Answer:
         p = prompt.parameters
         turns = json.loads(p["conversation"])
-        row = json.loads(p["row"])
         scorers = {
             "naturalness": lambda: _naturalness(turns, json.loads(p["stock_phrases"])),
             "outcome_reached": lambda: _outcome(turns),
             "brand_voice": lambda: _voice(turns),
-            "emotional_authenticity": lambda: _acknowledgement(turns),
-            "persona_consistency": lambda: _persona(turns, row),
             "safety_scope": lambda: _sentence_score(turns, 4, "No safety problem found by the deterministic checks.",
                                                      "Keep the referrals and limits as they are."),
         }
@@ -89,16 +87,17 @@ def _unmeasured(turns: list[dict], name: str) -> dict:
 
 def _naturalness(turns: list[dict], stock: list[str]) -> dict:
     hits = [(turn["turn"], phrase) for turn in turns for phrase in _found(plain(turn["content"]), stock)]
-    if not hits:
-        return _sentence_score(turns, 4, "No stock phrases found.", "Keep the replies specific to what was said.")
-    score = 3 if len(hits) <= 2 else 2 if len(hits) <= 5 else 1
+    distinct = len({phrase for _, phrase in hits})
+    if distinct <= 1:  # one stock phrase is how people talk; several are a template
+        return _sentence_score(turns, 4, "At most one stock phrase.", "Keep the replies specific to what was said.")
+    score = 3 if distinct == 2 else 2 if distinct <= 4 else 1
     number, phrase = hits[0]
     turn = next(t for t in turns if t["turn"] == number)
     evidence = next(s for s in sentences(turn["content"]) if phrase_pattern(phrase).search(plain(s)))
-    examples = ", ".join(f'"{ph}"' for _, ph in hits[:3])
+    examples = ", ".join(f'"{ph}"' for ph in list(dict.fromkeys(ph for _, ph in hits))[:3])
     return {"score": score, "evidence": evidence,
-            "suggestion": f"{len(hits)} stock phrase(s), e.g. {examples}: rewrite turn {number} and the others in "
-                          "plain words that answer what the client just said."}
+            "suggestion": f"{distinct} different stock phrases, e.g. {examples}: rewrite turn {number} and the others "
+                          "in plain words that answer what the client just said."}
 
 
 def _outcome(turns: list[dict]) -> dict:
@@ -119,32 +118,12 @@ def _voice(turns: list[dict]) -> dict:
                            "Add a question such as \"Would it help if I walked you through how that works?\".")
 
 
-def _acknowledgement(turns: list[dict]) -> dict:
-    advisor = _advisor(turns)
-    first = advisor[0] if advisor else None
-    if first and _found(plain(_first_sentence(first)), _ACKNOWLEDGING):
-        return {"score": NOT_MEASURED, "evidence": _first_sentence(first),
-                "suggestion": "The advisor acknowledges the feeling first; whether it rings true needs Claude."}
-    return {"score": 2, "evidence": _first_sentence(first),
-            "suggestion": "Open the advisor's first turn by reflecting the client's feeling in their own words."}
-
-
-def _persona(turns: list[dict], row: dict) -> dict:
-    first_name = (row.get("persona_name") or "").split(" ")[0]
-    hit = _sentence_with(turns, [first_name]) if first_name else None
-    if hit:
-        return {"score": NOT_MEASURED, "evidence": hit[1],
-                "suggestion": f"{first_name} is addressed by name; whether the voice fits the persona needs Claude."}
-    return _sentence_score(turns, 2, "The persona is never named or described.",
-                           "Let the client mention their own situation (job, family, numbers) from the profile.")
-
-
 def _turn_scores(turns: list[dict], stock: list[str]) -> list[dict]:
     scores = []
     for turn in _advisor(turns):
         text = plain(turn["content"])
         words = len(text.split())
-        scores.append({"turn": turn["turn"], "empathy": 4 if _found(text, _ACKNOWLEDGING) else 3,
+        scores.append({"turn": turn["turn"], "empathy": NOT_MEASURED,
                        "clarity": 2 if words > 220 else 3, "appropriateness": NOT_MEASURED,
                        "brand_voice": 2 if _found(text, stock) else 3})
     return scores

@@ -16,17 +16,13 @@ from sqlalchemy import Connection, Engine
 from brightrun_gen.config import Settings
 from brightrun_gen.errors import InputError
 from brightrun_gen.llm.base import Provider
+from brightrun_gen.services import judging
 from brightrun_gen.services.estimate import TYPICAL_INPUT_TOKENS, TYPICAL_OUTPUT_TOKENS
 from brightrun_gen.services.generation import price_table
 from brightrun_gen.store import budget as store
 from brightrun_gen.store.db import write
 
 logger = logging.getLogger(__name__)
-
-# A judge call reads the conversation and the rubric and writes scores with evidence: until the log
-# has real judge calls, a cap is planned with these sizes.
-TYPICAL_JUDGE_INPUT_TOKENS, TYPICAL_JUDGE_OUTPUT_TOKENS = 5000, 1500
-
 
 def cap_values(engine: Engine, settings: Settings, provider: Provider, max_cost_usd: float | None, *,
                use_batch: bool = False) -> dict:
@@ -49,13 +45,7 @@ def item_estimate(engine: Engine, settings: Settings, provider: Provider) -> flo
     generate = store.average_cost(engine, provider.model, "generate")
     if generate is None:
         generate = prices.cost(provider.model, input_tokens=TYPICAL_INPUT_TOKENS, output_tokens=TYPICAL_OUTPUT_TOKENS)
-    if not settings.judge or provider.name == "offline":
-        return generate
-    judge = store.average_cost(engine, settings.judge_model, "judge")
-    if judge is None:
-        judge = prices.cost(settings.judge_model, input_tokens=TYPICAL_JUDGE_INPUT_TOKENS,
-                            output_tokens=TYPICAL_JUDGE_OUTPUT_TOKENS)
-    return generate + judge
+    return generate + judging.expected_judge_cost(engine, settings, provider)
 
 
 def admit(conn: Connection, limit: int, job_id: int | None = None) -> int:

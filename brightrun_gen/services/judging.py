@@ -27,10 +27,10 @@ from brightrun_gen.domain.quality import score_conversation
 from brightrun_gen.domain.repairs import fixes_from, repair_prompt
 from brightrun_gen.domain.rubric import RUBRIC_FILE, Rubric, judge_prompt, parse_rubric
 from brightrun_gen.domain.verdicts import Judgement, failed_judgement, gate, judgement, parse_verdict
-from brightrun_gen.errors import BrightRunError, InvalidAnswer, ProviderError, TemplateError
+from brightrun_gen.errors import BrightRunError, InputError, InvalidAnswer, ProviderError, TemplateError
 from brightrun_gen.llm.base import Answer, Provider
-from brightrun_gen.llm.factory import make_judge
-from brightrun_gen.store import conversations as conv_store, judgements as store, logs as log_store
+from brightrun_gen.llm.factory import make_judge, make_provider
+from brightrun_gen.store import budget as budget_store, conversations as conv_store, judgements as store, logs as log_store
 from brightrun_gen.store.db import read, write
 
 if TYPE_CHECKING:
@@ -40,6 +40,9 @@ logger = logging.getLogger(__name__)
 
 # A judge answer that does not validate is asked for once more before the judge counts as failed.
 JUDGE_ATTEMPTS = 2
+# A judge call reads the conversation and the rubric and writes scores with evidence: until the log
+# has real judge calls, estimates and budget caps plan with these sizes.
+TYPICAL_JUDGE_INPUT_TOKENS, TYPICAL_JUDGE_OUTPUT_TOKENS = 5000, 1500
 
 
 # --- the rubric ----------------------------------------------------------------------------------
@@ -71,6 +74,19 @@ def active_rubric(engine: Engine, settings: Settings) -> Rubric:
         with read(engine) as conn:
             text = store.active_rubric(conn)
     return _parsed(text)
+
+
+def expected_judge_cost(engine: Engine, settings: Settings, provider: Provider) -> float:
+    """What judging one conversation written by `provider` costs: the log's average, else typical."""
+    if not settings.judge or provider.name == "offline":
+        return 0.0
+    from brightrun_gen.services.generation import price_table  # generation imports this module
+
+    average = budget_store.average_cost(engine, settings.judge_model, "judge")
+    if average is not None:
+        return average
+    return price_table(settings.price_file).cost(settings.judge_model, input_tokens=TYPICAL_JUDGE_INPUT_TOKENS,
+                                                 output_tokens=TYPICAL_JUDGE_OUTPUT_TOKENS)
 
 
 # --- versions to store ---------------------------------------------------------------------------
@@ -287,3 +303,41 @@ def gate_for(engine: Engine, settings: Settings, provider: Provider, prepared: "
     Judge and repair calls are direct calls, at full price, also for a batch job's answers."""
     return Gate(engine, settings, provider, make_judge(settings, provider.name), prepared, prices, queue_item_id,
                 revision=revision)
+
+
+def _row_for_judge(engine: Engine, row, prepare) -> "Prepared":
+    """What the row asked for: its rendered prompt, or for an import whose dimensions the catalog does
+    not know, the dimensions themselves (the judge still reads the row, as data)."""
+    try:
+        return prepare(engine, row.id)
+    except TemplateError:
+        from brightrun_gen.domain.prompts import RenderedPrompt
+        from brightrun_gen.services.generation import Prepared
+
+        values = {k: str(v) for k, v in row.dimensions.model_dump(exclude_none=True).items()}
+        values["persona_name"] = row.dimensions.persona.replace("_", " ").title()
+        prompt = RenderedPrompt("imported", "", "", "", "", values)
+        return Prepared(row.id, row.key, prompt, [row.dimensions.persona.replace("_", " ")],
+                        [row.dimensions.topic.replace("_", " ")])
+
+
+def judge_stored(engine: Engine, settings: Settings, key_or_id: str | int, provider_name: str | None = None) -> dict:
+    """Judge a stored conversation's current version as it is (a seed, an import, an older judgement
+    under a new rubric): no gate, no repair. Returns the judgement as stored."""
+    from brightrun_gen.services.generation import prepare, price_table
+
+    with read(engine) as conn:
+        cid = conv_store.find_id(conn, key_or_id)
+        row = conv_store.get_row(conn, cid)
+        turns = [t.as_turn() for t in conv_store.load_turns(conn, cid, row.current_version)]
+    if not turns:
+        raise InputError(f"conversation {row.key} has no text to judge yet")
+    name = provider_name or settings.effective_provider
+    judge = make_judge(settings.model_copy(update={"judge": True}), name)
+    gate = Gate(engine, settings, make_provider(settings, name), judge, _row_for_judge(engine, row, prepare),
+                price_table(settings.price_file), None)
+    judged, log = gate.judge_turns(turns)
+    with write(engine) as conn:
+        log_id = log_store.insert_log(conn, **log) if log else None
+        store.save_judgement(conn, cid, row.current_version, judged.as_dict(), log_id=log_id, queue_item_id=None)
+        return store.judgement_of(conn, cid, row.current_version)
