@@ -14,7 +14,7 @@ def show_judgement(app, view) -> None:
     row = view.row
     if not view.detail.turns:
         return
-    key = f"judge_version_{row.id}"
+    key = f"judge_version_{row.id}_{row.current_version}"  # a new current version is shown first
     try:
         panel = app.judgements.panel(row.id, version=st.session_state.get(key))
     except BrightRunError:
@@ -107,7 +107,6 @@ def _approve(app, conversation_id: int, version: int) -> None:
         return
     finally:
         forget_shared_reads()
-    st.session_state.pop(f"judge_version_{conversation_id}", None)
     notify(f"Approved version {version}: it is now the current, exported version.")
 
 

@@ -30,7 +30,7 @@ def test_the_review_page_shows_the_judgement_beside_the_breakdown(store):
     criteria = table_with(at, "criterion")
     assert list(criteria["criterion"]) == [c["label"] for c in judged["criteria"]]
     assert criteria.loc[criteria["criterion"] == "Naturalness", "score"].item() <= 2
-    assert at.selectbox(key="judge_version_1").options == ["v1 · generated · judge " + f"{judged['score']:.1f}/5 · "
+    assert at.selectbox(key="judge_version_1_1").options == ["v1 · generated · judge " + f"{judged['score']:.1f}/5 · "
                                                            "flagged · current"]
     assert not [b for b in at.button if b.key == "repair_with_notes"], "only on Needs edit"
 
@@ -45,7 +45,7 @@ def test_regenerate_with_my_notes_then_approve_the_earlier_version(store):
         app.jobs.run(app.jobs.active_ids())
     assert conversation_detail(store, 2).row.current_version == 2
     at = open_page("review", id="2")
-    picker = at.selectbox(key="judge_version_2")
+    picker = at.selectbox(key="judge_version_2_2")
     assert [label.split(" · ")[:2] for label in picker.options] == [["v1", "generated"],
                                                                     ["v2", "regenerated with reviewer notes"]]
     assert any(e.label.startswith("Changes from version 1") for e in at.expander)

@@ -301,8 +301,9 @@ def brightrun_metadata(conv: ExportConversation) -> dict:
     """The stored annotations plus the store's facts: generation, quality, review."""
     annotations = {k: v for k, v in conv.metadata.items() if k not in STORE_FACTS}
     facts = {"generation": _generation_facts(conv), "quality": conv.quality, "review": _review_facts(conv)}
-    if conv.judgement is not None:
-        facts["judgement"] = conv.judgement
+    judgement = conv.judgement if conv.judgement is not None else _carried(conv, "judgement")
+    if judgement:
+        facts["judgement"] = judgement
     return {**annotations, **facts}
 
 
