@@ -22,16 +22,17 @@ def show_judgement(app, view) -> None:
         panel = app.judgements.panel(row.id)
     with st.container(border=True, key="judge_panel"):
         st.markdown("**Judge**")
-        _judgement(panel.judgement)
+        _judgement(panel.judgement, panel.row.key)
     with st.container(border=True, key="versions_panel"):
         _versions(app, panel, key)
     if panel.can_repair_with_notes:
         _repair(app, panel)
 
 
-def _judgement(judged) -> None:
+def _judgement(judged, key: str) -> None:
     if not judged:
-        st.caption("Not judged: the judge was off when this version was written.")
+        st.caption(f"Not judged: this version was written with the judge off, or is a seed or an import. "
+                   f"{escape_markdown(f'brightrun judge {key}')} scores it as it is.")
         return
     who = "offline judge (heuristics, no model)" if judged["provider"] == "offline" else judged["model"]
     if judged["error"]:
