@@ -118,7 +118,7 @@ def _required(item: MustHave, turns: Sequence, caps: dict[str, int]) -> Finding:
     if hit:
         return Finding("must_include", item.element, True, hit[0], hit[1])
     return Finding("must_include", item.element, False, caps=dict(caps),
-                   suggestion=f"Add {item.element} in the advisor's words (e.g. {_phrases(item)}).")
+                   suggestion=f"Missing: {item.element}. Say it in the advisor's words (e.g. {_phrases(item)}).")
 
 
 def _forbidden(item: MustHave, turns: Sequence, caps: dict[str, int]) -> Finding:
@@ -126,11 +126,11 @@ def _forbidden(item: MustHave, turns: Sequence, caps: dict[str, int]) -> Finding
     if not hit:
         return Finding("must_avoid", item.element, True)
     return Finding("must_avoid", item.element, False, hit[0], hit[1], dict(caps),
-                   f"Remove {item.element}: rewrite turn {hit[0]} without it.")
+                   f"Turn {hit[0]} has {item.element}: rewrite it without.")
 
 
 def _phrases(item: MustHave) -> str:
-    return " / ".join(f'"{p.rstrip("*")}"' for p in item.any_of[:3])
+    return " / ".join(f'"{p[:-1]}…"' if p.endswith("*") else f'"{p}"' for p in item.any_of[:3])
 
 
 # --- the rubric's rules ------------------------------------------------------------------------

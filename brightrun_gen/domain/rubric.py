@@ -113,7 +113,7 @@ def judge_prompt(rubric: Rubric, turns: Sequence, row: Mapping[str, str], findin
     deterministic findings. `parameters` carry the same material as data, so the offline judge
     answers from it exactly as the model would from the text."""
     conversation = [{"turn": i, "role": t.role, "content": t.content} for i, t in enumerate(turns, 1)]
-    shown_row = {k: v for k, v in row.items() if k not in _HIDDEN_PARAMETERS}
+    shown_row = {k: _opened(v) for k, v in row.items() if k not in _HIDDEN_PARAMETERS}
     parameters = {
         "rubric_hash": rubric.content_hash,
         "criteria": as_data(rubric.names),
@@ -130,6 +130,17 @@ def judge_prompt(rubric: Rubric, turns: Sequence, row: Mapping[str, str], findin
         request=_request(conversation, findings, rubric),
         parameters=parameters,
     )
+
+
+def _opened(value):
+    """A prompt parameter the generation rendered as JSON text, back to its structure, so the row is
+    shown to the judge as one JSON document instead of strings of escaped JSON."""
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
 
 
 def _system(rubric: Rubric) -> str:
