@@ -60,8 +60,9 @@ def add_rows(engine, n: int) -> None:
 def run_job(url: str, fake, concurrency: int, n: int = N, **settings_overrides) -> tuple[float, object, object]:
     engine = fresh_store(url)
     add_rows(engine, n)
+    # One call per item: the judge's calls and overhead are bench_judge.py's figures.
     settings = Settings(_env_file=None, anthropic_api_key="sk-bench", anthropic_base_url=fake.base_url,
-                        provider="anthropic", **settings_overrides)
+                        provider="anthropic", judge=False, **settings_overrides)
     ids = conv_store.list_conversations(engine, conv_store.ConversationQuery(statuses=["not_generated"]))
     job = runner_service.enqueue(engine, kind="selected", conversation_ids=[r.id for r in ids][:n],
                                  settings=settings, concurrency=concurrency)
@@ -102,7 +103,7 @@ class InstantProvider:
 
 def overhead(url: str, label: str) -> None:
     engine = fresh_store(url)
-    settings = Settings(_env_file=None, anthropic_api_key=None, provider="offline")
+    settings = Settings(_env_file=None, anthropic_api_key=None, provider="offline", judge=False)
     provider = InstantProvider()
     ids = plan_ids(engine, 60)
     timings = []

@@ -20,8 +20,9 @@ from brightrun_gen.domain.planning import DEFAULT_SEED, DEFAULT_SIZE, DEFAULT_TI
 from brightrun_gen.llm.base import Provider
 from brightrun_gen.llm.factory import make_provider
 from brightrun_gen.services import (
-    browse, dashboard, dataset, dedupe, estimate as estimating, exporting, foreground, generation, importing,
-    insights, planning, progress, prompting, review, runner as runner_service, setup, voice,
+    browse, budget, dashboard, dataset, dedupe, estimate as estimating, exporting, foreground, generation, importing,
+    insights, judging, planning, progress, prompting, repair, review, runner as runner_service, scorecards, setup,
+    versions, voice,
 )
 from brightrun_gen.services import documents as documents_service, knowledge, suggestions, upstream
 
@@ -47,6 +48,8 @@ class BrightRun:
         self.documents = Documents(self)
         self.plan = Plan(self)
         self.dataset = Dataset(self)
+        self.judgements = Judgements(self)
+        self.report = Report(self)
 
     @property
     def database(self) -> str:
@@ -161,17 +164,17 @@ class Jobs(_Noun):
 
     def enqueue(self, *, kind: str, ids: Sequence[int] = (), where: dict | None = None, provider: str | None = None,
                 model: str | None = None, concurrency: int | None = None,
-                use_batch: bool = False) -> runner_service.EnqueueResult:
+                use_batch: bool = False, max_cost: float | None = None) -> runner_service.EnqueueResult:
         return runner_service.enqueue(self.engine, kind=kind, conversation_ids=ids, where=where,
                                       settings=self.app.settings, provider=provider, model=model,
-                                      concurrency=concurrency, use_batch=use_batch)
+                                      concurrency=concurrency, use_batch=use_batch, max_cost_usd=max_cost)
 
     def ids_for_filter(self, where: dict) -> list[int]:
         return runner_service.ids_for_filter(self.engine, where)
 
-    def start(self, plan: dashboard.GenerationPlan, use_batch: bool = False) -> str:
+    def start(self, plan: dashboard.GenerationPlan, use_batch: bool = False, max_cost: float | None = None) -> str:
         """Queue a plan made by plan_one / plan_selected / plan_all; returns the sentence to show."""
-        return dashboard.start(self.engine, plan, use_batch, settings=self.app.settings)
+        return dashboard.start(self.engine, plan, use_batch, settings=self.app.settings, max_cost=max_cost)
 
     plan_one = staticmethod(dashboard.plan_one)
     plan_selected = staticmethod(dashboard.plan_selected)
@@ -189,10 +192,11 @@ class Jobs(_Noun):
                                      on_progress=on_progress, provider_factory=self.app.provider_factory)
 
     def generate_now(self, key_or_id: str | int, *, provider: str | None = None, model: str | None = None,
-                     on_progress: Callable[[progress.Progress], None] | None = None) -> foreground.SingleResult:
+                     on_progress: Callable[[progress.Progress], None] | None = None,
+                     max_cost: float | None = None) -> foreground.SingleResult:
         """One conversation now, as a job of one run in the foreground: the UI's path, not a shortcut."""
         cid = browse.find_id(self.engine, key_or_id)
-        job = self.enqueue(kind="single", ids=[cid], provider=provider, model=model)
+        job = self.enqueue(kind="single", ids=[cid], provider=provider, model=model, max_cost=max_cost)
         [done] = self.run([job.job_id], on_progress=on_progress)
         return foreground.single_result(self.engine, cid, done)
 
@@ -237,6 +241,10 @@ class Jobs(_Noun):
         """The generation log: every attempt, newest first (of one conversation, or of all)."""
         return browse.attempts(self.engine, key_or_id, limit=limit)
 
+    def raise_cap(self, job_id: int, max_cost: float) -> int:
+        """A new budget cap; a job stopped at its cap goes on (run it with `run`). Items taken again."""
+        return budget.raise_cap(self.engine, job_id, max_cost)
+
 
 class Reviews(_Noun):
     """Decisions on written conversations, their audit trail and the review queue."""
@@ -260,6 +268,27 @@ class Reviews(_Noun):
         return review.review_options(self.engine, statuses, persona_text)
 
     neighbours = staticmethod(review.neighbours)
+
+    def repair(self, key_or_id: str | int, notes: str | None, *, provider: str | None = None,
+               model: str | None = None, version: int | None = None) -> str:
+        """Queue "Regenerate with my notes" for the background runner; returns the sentence to show."""
+        job_id = repair.request(self.engine, key_or_id, notes, settings=self.app.settings, provider=provider,
+                                model=model, version=version)
+        return f"Writing a new version with your notes (job {job_id}); it appears here when it is done."
+
+    def repair_now(self, key_or_id: str | int, notes: str | None, *, provider: str | None = None,
+                   model: str | None = None, version: int | None = None,
+                   on_progress: Callable[[progress.Progress], None] | None = None) -> foreground.SingleResult:
+        """The same repair job, run here to its end (the CLI)."""
+        job_id = repair.request(self.engine, key_or_id, notes, settings=self.app.settings, provider=provider,
+                                model=model, version=version)
+        [done] = self.app.jobs.run([job_id], on_progress=on_progress)
+        return foreground.single_result(self.engine, browse.find_id(self.engine, key_or_id), done)
+
+    def approve_version(self, key_or_id: str | int, version: int, *, reviewer: str | None = None,
+                        notes: str | None = None):
+        """Approve a version other than the current one; it becomes the current, exported one."""
+        return versions.approve_version(self.engine, key_or_id, version, reviewer, notes, settings=self.app.settings)
 
 
 class Exports(_Noun):
@@ -439,3 +468,28 @@ class Dataset(_Noun):
 
     def diversity(self, *, include_offline: bool = True):
         return dataset.diversity(self.engine, threshold=self.threshold, include_offline=include_offline)
+
+
+class Judgements(_Noun):
+    """The content judge: judgements per version, the version picker and diff, the rubric."""
+
+    def panel(self, key_or_id: str | int, version: int | None = None, against: int | None = None):
+        """Judgement, versions and turn-by-turn diff of one version (default: the current one)."""
+        return versions.panel(self.engine, key_or_id, version, against)
+
+    def rubric(self):
+        return judging.active_rubric(self.engine, self.app.settings)
+
+    def judge(self, key_or_id: str | int, *, provider: str | None = None) -> dict:
+        """Judge the current version as it is (seeds, imports, a new rubric): no gate, no repair."""
+        return judging.judge_stored(self.engine, self.app.settings, key_or_id, provider)
+
+
+class Report(_Noun):
+    """What the log and the decisions say about the prompts: template scorecards."""
+
+    def templates(self):
+        return scorecards.template_scorecards(self.engine)
+
+    def templates_table(self):
+        return scorecards.scorecard_table(self.templates())

@@ -6,7 +6,8 @@ import argparse
 import sys
 from typing import Sequence
 
-from brightrun_gen import cli_dataset, cli_documents, cli_export, cli_generate, cli_plan
+from brightrun_gen import cli_dataset, cli_documents, cli_export, cli_generate, cli_judge, cli_plan
+from brightrun_gen.cli_judge import show_judgement
 from brightrun_gen.cli_common import LOG_LEVELS, app_for, configure_logging, parse_where, print_json
 from brightrun_gen.config import get_settings
 from brightrun_gen.domain.models import STATUSES
@@ -68,6 +69,7 @@ def cmd_show(args) -> int:
     if detail.quality:
         failed = [c for c in detail.quality["criteria"] if not c["passed"]]
         print("\nquality: " + (", ".join(f"{c['name']}: {c['detail']}" for c in failed) or "all rules pass"))
+    show_judgement(app.conversations.as_json(args.id)["judgement"])
     return 0
 
 
@@ -105,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Command groups kept in their own modules; each has register(subparsers, common_parent).
-COMMAND_GROUPS: list = [cli_generate, cli_export, cli_plan, cli_documents, cli_dataset]
+COMMAND_GROUPS: list = [cli_generate, cli_export, cli_plan, cli_documents, cli_dataset, cli_judge]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,6 +8,7 @@ import time
 
 from brightrun_gen.cli_common import app_for, parse_where
 from brightrun_gen.config import PROVIDERS
+from brightrun_gen.domain.verdicts import verdict_line
 from brightrun_gen.errors import InputError
 
 
@@ -19,6 +20,8 @@ def register(sub, common) -> None:
     p.add_argument("--batch", action="store_true", help="use the Message Batches API (half price, slower)")
     p.add_argument("--provider", choices=PROVIDERS)
     p.add_argument("--model")
+    p.add_argument("--max-cost", type=float, metavar="USD",
+                   help="budget cap: stop claiming before the job would spend more (default: setting max_cost_usd)")
     p.set_defaults(func=cmd_generate)
     p = sub.add_parser("estimate", parents=[common], help="expected cost and time of generating rows")
     _selection_args(p)
@@ -39,6 +42,8 @@ def register(sub, common) -> None:
     p = sub.add_parser("resume", parents=[common], help="run unfinished job(s) to completion in the foreground")
     p.add_argument("job", nargs="?", type=int)
     p.add_argument("--concurrency", type=int)
+    p.add_argument("--max-cost", type=float, metavar="USD",
+                   help="a new budget cap for JOB; a job stopped at its cap goes on")
     p.set_defaults(func=cmd_resume)
     p = sub.add_parser("worker", parents=[common], help="a long-running worker that drains the queue")
     p.add_argument("--once", action="store_true", help="drain what is queued now, then exit")
@@ -70,7 +75,7 @@ def cmd_generate(args) -> int:
         return _generate_single(app, args)
     kind, ids, where = _selection(args, app)
     result = app.jobs.enqueue(kind=kind, ids=ids, where=where, provider=args.provider, model=args.model,
-                              concurrency=args.concurrency, use_batch=args.batch)
+                              concurrency=args.concurrency, use_batch=args.batch, max_cost=args.max_cost)
     print(f"job {result.job_id}: {result.enqueued} queued" + (f", {result.skipped} already queued" if result.skipped else ""))
     return _run_jobs(app, [result.job_id], args.concurrency)
 
@@ -78,13 +83,17 @@ def cmd_generate(args) -> int:
 def _generate_single(app, args) -> int:
     """A job of one, run here: the same queue, runner and retries as the UI's Generate button."""
     bar = ProgressBar()
-    result = app.jobs.generate_now(args.id, provider=args.provider, model=args.model, on_progress=bar.draw)
+    result = app.jobs.generate_now(args.id, provider=args.provider, model=args.model, on_progress=bar.draw,
+                                   max_cost=args.max_cost)
     bar.finish()
     if result.status == "failed":
         print(f"{result.key}: failed after {result.attempts} attempt(s): {result.error}", file=sys.stderr)
         return 1
     print(f"{result.key}: generated version {result.version} with {result.model}, quality {result.quality_score}/10, "
           f"cost ${result.cost_usd:.4f}, {result.attempts} attempt(s)")
+    judged = app.conversations.as_json(result.key)["judgement"]
+    if judged:
+        print(f"  {verdict_line(judged)}")
     return 0
 
 
@@ -96,6 +105,8 @@ def _run_jobs(app, job_ids: list[int], concurrency: int | None) -> int:
         print(snap.summary())
         for error in snap.errors:
             print(f"  {error['key']}: {error['error']}")
+        if snap.stopped_by_budget:
+            print(f"  to go on: brightrun resume {snap.job_id} --max-cost USD (more than ${snap.max_cost_usd:.2f})")
         failed += snap.failed
     return 1 if failed else 0
 
@@ -144,7 +155,7 @@ def cmd_estimate(args) -> int:
 def cmd_logs(args) -> int:
     for e in app_for(args).jobs.attempts(args.id, limit=args.limit):
         detail = e.error or ""
-        print(f"{e.created_at:%Y-%m-%d %H:%M:%S} {e.conversation_key:12s} attempt {e.attempt} {e.outcome:7s} "
+        print(f"{e.created_at:%Y-%m-%d %H:%M:%S} {e.conversation_key:12s} {e.kind:8s} attempt {e.attempt} {e.outcome:7s} "
               f"{e.model} {e.template_name} stop={e.stop_reason} in={e.input_tokens} out={e.output_tokens} "
               f"cache_read={e.cache_read_tokens} ${e.cost_usd:.4f} {e.duration_ms}ms {detail}")
     return 0
@@ -171,6 +182,11 @@ def cmd_stop(args) -> int:
 
 def cmd_resume(args) -> int:
     app = app_for(args)
+    if args.max_cost is not None:
+        if not args.job:
+            raise InputError("--max-cost needs the JOB it caps: brightrun resume JOB --max-cost USD")
+        taken = app.jobs.raise_cap(args.job, args.max_cost)
+        print(f"job {args.job}: budget cap ${args.max_cost:.2f}" + (f", {taken} item(s) taken again" if taken else ""))
     jobs = [args.job] if args.job else [j.id for j in reversed(app.jobs.list(active_only=True, limit=100))]
     if not jobs:
         print("nothing to resume: no unfinished jobs")

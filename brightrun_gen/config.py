@@ -22,6 +22,8 @@ SECRETS_FILE = ROOT / ".streamlit" / "secrets.toml"
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'data' / 'brightrun.db'}"
 # A current Sonnet that anthropic 2.14 does not list in DEPRECATED_MODELS.
 DEFAULT_MODEL = "claude-sonnet-5-5"
+# The judge: a current, cheaper model (a third of Sonnet's price) that anthropic 2.14 does not deprecate.
+DEFAULT_JUDGE_MODEL = "claude-haiku-5-5"
 
 
 class _SecretsTomlSource(PydanticBaseSettingsSource):
@@ -100,6 +102,16 @@ class Settings(BaseSettings):
         description="a phrase in at least this share of the conversations of its role joins the avoid list "
                     "the prompt receives",
     )
+    judge: bool = Field(True, description="judge every written conversation against prompts/rubric.yaml (Claude "
+                                          "with a key, the offline judge offline); false: no judge calls, no gate")
+    judge_model: str = Field(DEFAULT_JUDGE_MODEL, description="Claude model of the content judge")
+    judge_max_tokens: int = Field(4000, description="max_tokens per judge call")
+    judge_min_score: int = Field(3, ge=1, le=5, description="the gate: every rubric criterion at least this (1-5); "
+                                                          "below it, or a failed must-have, is repaired or flagged")
+    repair_attempts: int = Field(1, ge=0, le=5, description="automatic repairs of a conversation that fails the "
+                                                            "gate, before it is flagged for a reviewer")
+    max_cost_usd: float | None = Field(None, gt=0, description="default budget cap of a generation job in USD "
+                                                               "(judge and repair calls count); none: no cap")
     secrets_file: Path = Field(
         SECRETS_FILE,
         description="secrets.toml with keys and the [auth] login section; Streamlit must read the same file",

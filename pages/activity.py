@@ -5,6 +5,7 @@ import streamlit as st
 
 from brightrun_gen.errors import BrightRunError
 from pages.activity_dataset import show_dataset
+from pages.activity_scorecards import show_scorecards
 from pages.common import app, show_error, sidebar
 
 sidebar()
@@ -66,6 +67,8 @@ else:
     tokens = px.bar(usage, x="day", y=["input tokens", "output tokens"], barmode="group",
                     labels={"value": "tokens", "day": "", "variable": ""})
     tokens_col.plotly_chart(tidy(daily(tokens)), key="tokens_chart")
+
+show_scorecards(app())
 
 st.subheader("Generation log")
 outcome_col, key_col = st.columns([1, 1])

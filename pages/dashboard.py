@@ -106,6 +106,9 @@ def confirm_generation(plan) -> None:
     st.markdown(f"Generate **{plan.count}** conversation(s)?")
     offline = get_settings().effective_provider == "offline"
     use_batch = not offline and st.checkbox("Use Message Batches: half price, results within 24 hours")
+    max_cost = st.number_input("Budget cap (USD, 0 for none)", min_value=0.0, step=1.0, disabled=offline or use_batch,
+                               value=float(get_settings().max_cost_usd or 0.0),
+                               help="Stop before the job would spend more; judge and repair calls count.")
     try:
         with st.spinner("Estimating cost and time…"):
             found = app().jobs.estimate(plan.ids, use_batch=use_batch)
@@ -118,7 +121,7 @@ def confirm_generation(plan) -> None:
     start, cancel = st.columns(2)
     if start.button("Start generating", type="primary", icon=":material/play_arrow:", width="stretch"):
         with st.spinner(f"Queuing {plan.count} conversation(s)…"):
-            act(app().jobs.start, plan, use_batch)
+            act(app().jobs.start, plan, use_batch, None if use_batch else max_cost or None)
         st.rerun()
     if cancel.button("Cancel", width="stretch"):
         st.rerun()

@@ -8,6 +8,7 @@ from brightrun_gen.config import get_settings
 from brightrun_gen.domain.markdown import escape_markdown
 from brightrun_gen.domain.models import DECISION_LABELS, WRITTEN
 from brightrun_gen.errors import BrightRunError
+from pages.review_judgement import show_judgement
 from pages.common import (
     app, decision_reviewer, forget_shared_reads, notify, notify_error, show_error, sidebar, signed_in_identity,
 )
@@ -165,3 +166,4 @@ with side_col:
     show_sources(app(), view)
     show_prompt(app(), view)
     show_similar(app(), view)
+    show_judgement(app(), view)

@@ -110,6 +110,9 @@ CREATE TABLE generation_jobs (
 	finished_at TIMESTAMP WITH TIME ZONE, 
 	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
 	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	max_cost_usd FLOAT, 
+	item_cost_estimate FLOAT, 
+	stop_reason VARCHAR(20), 
 	CONSTRAINT pk_generation_jobs PRIMARY KEY (id)
 );
 
@@ -124,6 +127,18 @@ CREATE TABLE imported_files (
 	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
 	CONSTRAINT pk_imported_files PRIMARY KEY (id), 
 	CONSTRAINT uq_imported_files_content_hash UNIQUE (content_hash)
+);
+
+CREATE TABLE judge_rubrics (
+	id SERIAL NOT NULL, 
+	name VARCHAR(120) NOT NULL, 
+	content_hash VARCHAR(64) NOT NULL, 
+	body TEXT NOT NULL, 
+	active BOOLEAN NOT NULL, 
+	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	CONSTRAINT pk_judge_rubrics PRIMARY KEY (id), 
+	CONSTRAINT uq_judge_rubrics_content_hash UNIQUE (content_hash)
 );
 
 CREATE TABLE personas (
@@ -294,6 +309,9 @@ CREATE TABLE conversation_versions (
 	similarity FLOAT, 
 	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
 	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	origin VARCHAR(20), 
+	parent_version INTEGER, 
+	notes TEXT, 
 	CONSTRAINT pk_conversation_versions PRIMARY KEY (id), 
 	CONSTRAINT uq_conversation_versions_conversation_id_version UNIQUE (conversation_id, version), 
 	CONSTRAINT fk_conversation_versions_conversation_id_conversations FOREIGN KEY(conversation_id) REFERENCES conversations (id) ON DELETE CASCADE
@@ -339,6 +357,7 @@ CREATE TABLE generation_logs (
 	retries INTEGER NOT NULL, 
 	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
 	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	kind VARCHAR(20) DEFAULT 'generate' NOT NULL, 
 	CONSTRAINT pk_generation_logs PRIMARY KEY (id), 
 	CONSTRAINT fk_generation_logs_conversation_id_conversations FOREIGN KEY(conversation_id) REFERENCES conversations (id) ON DELETE CASCADE
 );
@@ -371,6 +390,34 @@ CREATE INDEX ix_generation_queue_job_id_status ON generation_queue (job_id, stat
 CREATE INDEX ix_generation_queue_status_lease_expires_at ON generation_queue (status, lease_expires_at);
 
 CREATE UNIQUE INDEX uq_generation_queue_open_conversation ON generation_queue (conversation_id) WHERE status IN ('pending', 'running');
+
+CREATE TABLE judgements (
+	id SERIAL NOT NULL, 
+	conversation_id INTEGER NOT NULL, 
+	version INTEGER NOT NULL, 
+	rubric_hash VARCHAR(64) NOT NULL, 
+	provider VARCHAR(20) NOT NULL, 
+	model VARCHAR(80) NOT NULL, 
+	score FLOAT, 
+	passed BOOLEAN NOT NULL, 
+	flagged BOOLEAN NOT NULL, 
+	flag_reason TEXT, 
+	reasons JSONB NOT NULL, 
+	criteria JSONB NOT NULL, 
+	turn_scores JSONB NOT NULL, 
+	findings JSONB NOT NULL, 
+	summary TEXT, 
+	error TEXT, 
+	log_id INTEGER, 
+	queue_item_id INTEGER, 
+	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	CONSTRAINT pk_judgements PRIMARY KEY (id), 
+	CONSTRAINT uq_judgements_conversation_id_version UNIQUE (conversation_id, version), 
+	CONSTRAINT fk_judgements_conversation_id_conversations FOREIGN KEY(conversation_id) REFERENCES conversations (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_judgements_queue_item_id ON judgements (queue_item_id);
 
 CREATE TABLE review_events (
 	id SERIAL NOT NULL, 

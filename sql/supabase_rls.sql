@@ -77,7 +77,8 @@ INSERT INTO brightrun_per_tenant_unique VALUES
   ('documents',           'uq_documents_content_hash',             'content_hash'),
   ('chunks',              'uq_chunks_chunk_id',                    'chunk_id'),
   ('chunk_dimensions',    'uq_chunk_dimensions_chunk_id',          'chunk_id'),
-  ('scenario_suggestions', 'uq_scenario_suggestions_key',          'key');
+  ('scenario_suggestions', 'uq_scenario_suggestions_key',          'key'),
+  ('judge_rubrics',       'uq_judge_rubrics_content_hash',         'content_hash');
 
 DO $$
 DECLARE
@@ -92,7 +93,7 @@ DECLARE
     'imported_files', 'generation_jobs', 'generation_queue', 'generation_logs', 'review_events',
     'document_categories', 'documents', 'chunks', 'chunk_dimensions',
     'voice_profiles', 'conversation_sources', 'knowledge_choices', 'scenario_suggestions',
-    'conversation_signatures', 'signature_bands'
+    'conversation_signatures', 'signature_bands', 'judge_rubrics', 'judgements'
   ];
 BEGIN
   FOREACH tname IN ARRAY tables LOOP

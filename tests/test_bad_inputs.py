@@ -576,7 +576,7 @@ def test_bad_answers_in_one_job_each_end_failed_with_a_reason_or_stored(store):
     with FakeMessagesAPI() as fake:
         settings = Settings(_env_file=None, anthropic_api_key="sk-ant-test-bad-answers",
                             anthropic_base_url=fake.base_url, provider="anthropic", request_timeout=10,
-                            sdk_max_retries=0, regenerate_attempts=1, lease_seconds=30)
+                            sdk_max_retries=0, regenerate_attempts=1, lease_seconds=30, judge=False)
         fake.enqueue(*[behaviour if isinstance(behaviour, (tuple, str)) else ("json", behaviour)
                        for _, behaviour, _ in cases])
         job = runner_service.enqueue(store, kind="selected", conversation_ids=ids, settings=settings, concurrency=1)

@@ -26,7 +26,7 @@ def fake():
 @pytest.fixture
 def claude(fake, tmp_path) -> Settings:
     return Settings(_env_file=None, anthropic_api_key=FAKE_KEY, anthropic_base_url=fake.base_url,
-                    provider="anthropic", request_timeout=5, sdk_max_retries=2, max_tokens=4000,
+                    provider="anthropic", request_timeout=5, sdk_max_retries=2, max_tokens=4000, judge=False,
                     database_url=f"sqlite:///{tmp_path / 'unused.db'}")
 
 
@@ -162,7 +162,7 @@ def test_cli_generate_with_the_real_sdk_after_two_429s(fake, tmp_path):
     from tests.support.environment import clean_env
 
     db = f"sqlite:///{tmp_path / 'cli.db'}"
-    env = clean_env(ANTHROPIC_API_KEY=FAKE_KEY, ANTHROPIC_BASE_URL=fake.base_url)
+    env = clean_env(ANTHROPIC_API_KEY=FAKE_KEY, ANTHROPIC_BASE_URL=fake.base_url, BRIGHTRUN_JUDGE="false")
     run = lambda *args: subprocess.run([sys.executable, "-m", "brightrun_gen", *args, "--db", db],  # noqa: E731
                                        cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert run("init").returncode == 0

@@ -37,7 +37,7 @@ def wait_until(condition, timeout: float = 60.0, what: str = "condition"):
 
 def claude_settings(fake, **overrides) -> Settings:
     values = dict(_env_file=None, anthropic_api_key=FAKE_KEY, anthropic_base_url=fake.base_url,
-                  provider="anthropic", request_timeout=10, sdk_max_retries=2, lease_seconds=3.0)
+                  provider="anthropic", request_timeout=10, sdk_max_retries=2, lease_seconds=3.0, judge=False)
     return Settings(**{**values, **overrides})
 
 
@@ -141,7 +141,7 @@ def test_stop_mid_job_keeps_finished_work_and_stores_nothing_partial(store):
 
 def _cli(db_url: str, fake, *args: str) -> subprocess.Popen:
     env = clean_env(ANTHROPIC_API_KEY=FAKE_KEY, ANTHROPIC_BASE_URL=fake.base_url, BRIGHTRUN_PROVIDER="anthropic",
-                    BRIGHTRUN_LEASE_SECONDS="3", BRIGHTRUN_DATABASE_URL=db_url)
+                    BRIGHTRUN_LEASE_SECONDS="3", BRIGHTRUN_DATABASE_URL=db_url, BRIGHTRUN_JUDGE="false")
     return subprocess.Popen([sys.executable, "-m", "brightrun_gen", *args], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

@@ -195,7 +195,7 @@ def test_a_key_echoed_by_the_server_is_not_stored(store):
 def run_cli(db_url: str, fake: FakeMessagesAPI, *args: str) -> subprocess.CompletedProcess:
     env = clean_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=fake.base_url, ANTHROPIC_LOG="debug",
                     BRIGHTRUN_PROVIDER="anthropic", BRIGHTRUN_SDK_MAX_RETRIES="1", BRIGHTRUN_REGENERATE_ATTEMPTS="2",
-                    BRIGHTRUN_DATABASE_URL=db_url)
+                    BRIGHTRUN_DATABASE_URL=db_url, BRIGHTRUN_JUDGE="false")
     return subprocess.run([sys.executable, "-m", "brightrun_gen", *args], capture_output=True, text=True,
                           cwd=REPO, env=env, timeout=120)
 

@@ -274,6 +274,14 @@ class Scenario(Strict):
     requires: Requirements | None = None
 
 
+class MustHave(Strict):
+    """An element an edge case requires (or forbids) in the advisor's words, checked without a model:
+    present when any of its phrases appears (case-insensitive, at a word start)."""
+
+    element: str
+    any_of: list[str] = Field(min_length=1)
+
+
 class EdgeCase(Strict):
     key: Key
     title: Name
@@ -287,6 +295,8 @@ class EdgeCase(Strict):
     requires: Requirements | None = None
     fit: Fit
     beats: list[Beat] = Field(min_length=2)
+    must_include: list[MustHave] = Field(default_factory=list)
+    must_avoid: list[MustHave] = Field(default_factory=list)
 
 
 class VocabEntry(Strict):

@@ -75,7 +75,10 @@ def prompt_values(dims: Dimensions, shared: SharedInputs, *, variation: Variatio
         edge = _by_key(catalog.edge_cases, dims.edge_case, "edge case")
         values.update(edge_case=edge.model_dump(include={"title", "type", "context", "stress_factors",
                                                          "resolution_strategy"}),
-                      edge_case_title=edge.title)
+                      edge_case_title=edge.title,
+                      # The elements the must-have rule checks, as the model should read them: what, not which words.
+                      must_include=Lines([m.element for m in edge.must_include] or ["nothing beyond the rules above"]),
+                      must_avoid=Lines([m.element for m in edge.must_avoid] or ["nothing beyond the rules above"]))
         beats = edge.beats
     values["beat_sheet"] = Lines(beat_sheet(beats or [], variation.target_turns, catalog))
     return values

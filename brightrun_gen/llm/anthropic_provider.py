@@ -79,8 +79,12 @@ class AnthropicProvider:
             max_retries=settings.max_retries,
         )
 
+    def request_params(self, prompt: RenderedPrompt) -> dict:
+        """This provider's parameters for one call (the judge swaps in its own answer schema)."""
+        return request_params(prompt, self.model, self.max_tokens)
+
     def generate(self, prompt: RenderedPrompt) -> Answer:
-        return self._create(request_params(prompt, self.model, self.max_tokens))
+        return self._create(self.request_params(prompt))
 
     def _create(self, params: dict) -> Answer:
         """One Messages API call; SDK errors come out as Bright Run's."""

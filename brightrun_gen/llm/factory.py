@@ -8,6 +8,7 @@ from brightrun_gen.config import PROVIDERS, Settings
 from brightrun_gen.errors import InputError
 from brightrun_gen.llm.base import Provider
 from brightrun_gen.llm.offline import OfflineProvider
+from brightrun_gen.llm.offline_judge import OfflineJudge
 
 ANTHROPIC_MODULE = "brightrun_gen.llm.anthropic_provider"
 
@@ -37,6 +38,28 @@ def make_provider(settings: Settings, name: str | None = None, model: str | None
         api_key=settings.api_key,
         model=model or settings.model,
         max_tokens=settings.max_tokens,
+        timeout=settings.request_timeout,
+        max_retries=settings.sdk_max_retries,
+        base_url=settings.anthropic_base_url,
+    ))
+
+
+def make_judge(settings: Settings, provider_name: str) -> Provider | None:
+    """The judge for conversations written by `provider_name`: Claude's own judge model, the offline
+    judge for offline text, or None when judging is off."""
+    if not settings.judge:
+        return None
+    if provider_name == "offline":
+        return OfflineJudge()
+    if not settings.api_key:
+        raise InputError("the judge needs ANTHROPIC_API_KEY, or set BRIGHTRUN_JUDGE=false")
+    from brightrun_gen.llm.anthropic_judge import AnthropicJudge
+    from brightrun_gen.llm.anthropic_provider import AnthropicSettings
+
+    return AnthropicJudge(AnthropicSettings(
+        api_key=settings.api_key,
+        model=settings.judge_model,
+        max_tokens=settings.judge_max_tokens,
         timeout=settings.request_timeout,
         max_retries=settings.sdk_max_retries,
         base_url=settings.anthropic_base_url,

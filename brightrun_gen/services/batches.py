@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from brightrun_gen.errors import BrightRunError, InvalidAnswer, LeaseLost
 from brightrun_gen.llm.base import Answer
-from brightrun_gen.services import generation
+from brightrun_gen.services import generation, judging
 from brightrun_gen.store import conversations as conv_store, queue
 from brightrun_gen.store.db import read, write
 
@@ -96,7 +96,9 @@ def _import_answer(runner, item_id: int, conversation_id: int, owner: str, answe
             raise LeaseLost(f"queue item {item_id} was already imported")
 
     try:
-        generation.store_answer(runner.engine, prepared, answer, prices, log, time.perf_counter(), batch=True, finish=finish)
+        gate = judging.gate_for(runner.engine, runner.settings, runner._provider(job), prepared, prices, item_id)
+        generation.store_answer(runner.engine, prepared, answer, prices, log, time.perf_counter(), batch=True,
+                                gate=gate, finish=finish)
     except InvalidAnswer as exc:
         logger.warning("batch job %s: queue item %s rejected: %s", job.id, item_id, exc)
         _close(runner.engine, item_id, conversation_id, owner, f"batch answer rejected: {exc}")

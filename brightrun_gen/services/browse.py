@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from brightrun_gen.domain.models import DIMENSIONS
 from brightrun_gen.services import knowledge
-from brightrun_gen.store import catalog_repo, conversations as conv_store, listing, logs as log_store, queue
+from brightrun_gen.store import catalog_repo, conversations as conv_store, judgements as judge_store, listing, logs as log_store, queue
 from brightrun_gen.store.conversations import ConversationDetail, ConversationQuery, ConversationRow
 from brightrun_gen.store.db import read
 
@@ -71,6 +71,7 @@ def conversation_json(engine: Engine, key_or_id: str | int) -> dict:
         "metadata": conv_store.unflatten(detail.metadata),
         "versions": detail.versions,
         "sources": knowledge.sources(engine, detail.row.id, detail.row.current_version),
+        "judgement": judge_store.current_judgement(engine, detail.row.id),
     }
 
 

@@ -218,15 +218,17 @@ def plan_all(data: DashboardData, filters: dict[str, Sequence]) -> GenerationPla
                           where=where)
 
 
-def start(engine: Engine, plan: GenerationPlan, use_batch: bool = False, *, settings: Settings | None = None) -> str:
+def start(engine: Engine, plan: GenerationPlan, use_batch: bool = False, *, settings: Settings | None = None,
+          max_cost: float | None = None) -> str:
     """Queue the plan; returns the sentence the page shows (BrightRunError on failure)."""
     if not plan.count:
         raise InputError("nothing to generate: no row of this selection can be generated")
     if plan.kind in ("single", "selected"):
         result = runner.enqueue(engine, kind=plan.kind, conversation_ids=plan.ids, use_batch=use_batch,
-                                settings=settings)
+                                settings=settings, max_cost_usd=max_cost)
     else:
-        result = runner.enqueue(engine, kind=plan.kind, where=plan.where, use_batch=use_batch, settings=settings)
+        result = runner.enqueue(engine, kind=plan.kind, where=plan.where, use_batch=use_batch, settings=settings,
+                                max_cost_usd=max_cost)
     already = f"; {result.skipped} were already queued" if result.skipped else ""
     return f"Queued {result.enqueued} conversation(s) for generation (job {result.job_id}){already}."
 
@@ -276,6 +278,8 @@ def progress_view(p: Progress) -> ProgressView:
     """The progress panel's sentences for one job."""
     verb = {"running": "Generating", "stopping": "Stopping", "stopped": "Stopped", "done": "Finished"}
     title = f"{verb.get(p.status, p.status.title())} · job {p.job_id}" + (" (offline)" if p.provider == "offline" else "")
+    if p.stopped_by_budget:
+        title = f"{title} · budget cap ${p.max_cost_usd:,.2f} reached"
     if p.status == "stopping":
         eta = "Finishing the conversations in progress…"
     elif not p.active:
@@ -286,7 +290,8 @@ def progress_view(p: Progress) -> ProgressView:
         eta = f"Time left: {duration_text(p.eta_seconds)}"
     cancelled = f" · {p.cancelled} cancelled" if p.cancelled else ""
     cost = f"${p.cost_usd:,.2f}" + (" so far" if p.active else "")
-    counts = f"✓ {p.succeeded} succeeded · ✗ {p.failed} failed{cancelled} · {cost}"
+    judged = f" · {p.judged} judged · {p.repaired} repaired · {p.flagged} flagged" if p.judged else ""
+    counts = f"✓ {p.succeeded} succeeded · ✗ {p.failed} failed{cancelled}{judged} · {cost}"
     return ProgressView(
         job_id=p.job_id, title=title, fraction=min(1.0, p.fraction), bar_text=f"{p.done} of {p.total}",
         current=[escape_markdown(c) for c in p.current[:3]], eta=eta, counts=counts,

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from brightrun_gen.config import Settings, get_settings
 from brightrun_gen.errors import ProviderError
 from brightrun_gen.llm.factory import make_provider
+from brightrun_gen.services import judging
 from brightrun_gen.services.generation import prepare, price_table
 from brightrun_gen.store import logs as log_store
 
@@ -52,6 +53,7 @@ def estimate(engine: Engine, conversation_ids: Sequence[int], *, settings: Setti
     tokens_in, tokens_out, basis = _tokens_per_call(engine, chosen, conversation_ids)
     cost = price_table(settings.price_file).cost(chosen.model, input_tokens=int(tokens_in),
                                                  output_tokens=int(tokens_out), batch=batch) * count
+    cost += judging.expected_judge_cost(engine, settings, chosen) * count  # the judge's calls are direct, full price
     per_call = log_store.average_duration(engine, chosen.model) or TYPICAL_SECONDS_PER_CALL[chosen.name]
     seconds = BATCH_SECONDS if batch else math.ceil(count / max(1, concurrency or settings.concurrency)) * per_call
     return Estimate(count, chosen.name, chosen.model, int(tokens_in * count), int(tokens_out * count),

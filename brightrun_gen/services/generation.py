@@ -20,12 +20,12 @@ from brightrun_gen.domain.models import Catalog, GeneratedConversation
 from brightrun_gen.domain.pricing import PriceTable, Usage
 from brightrun_gen.domain.prompt_values import SharedInputs, prompt_values
 from brightrun_gen.domain.prompts import PromptTemplate, RenderedPrompt, render
-from brightrun_gen.domain.quality import RULES, Rule, score_conversation
+from brightrun_gen.domain.quality import RULES, Rule
 from brightrun_gen.domain.voice import VoiceProfile
 from brightrun_gen.errors import BrightRunError, InvalidAnswer, ProviderError
 from brightrun_gen.llm.base import Answer, Provider
 from brightrun_gen.llm.factory import make_provider
-from brightrun_gen.services import dataset, dedupe, knowledge
+from brightrun_gen.services import dataset, dedupe, judging, knowledge
 from brightrun_gen.services.voice import quality_rules
 from brightrun_gen.store import catalog_repo, conversations as conv_store, logs as log_store, plan_rows
 from brightrun_gen.store import templates as template_store, voice as voice_store
@@ -176,23 +176,27 @@ Finish = Callable[[Connection, str, "str | None"], None]
 
 def generate_one(engine: Engine, conversation_id: int, *, settings: Settings | None = None,
                  provider: Provider | None = None, queue_item_id: int | None = None,
-                 finish: Finish | None = None) -> GenerationResult:
-    """Generate, validate, score and store one conversation; every attempt is logged.
+                 finish: Finish | None = None, revision: judging.Revision | None = None) -> GenerationResult:
+    """Generate, validate, score, judge and store one conversation; every attempt is logged.
 
     Answers that fail validation are regenerated up to `regenerate_attempts` times. Rate limits
     (RateLimited) propagate so a runner can slow down as a whole; other provider errors and
-    answers that never validate mark the conversation failed with the reason.
+    answers that never validate mark the conversation failed with the reason. A `revision` (a
+    reviewer's notes) asks for a new version of the stored text instead of a first one.
     """
     settings = settings or get_settings()
     provider = provider or make_provider(settings)
     prepared = prepare(engine, conversation_id, settings=settings)
+    if revision:
+        prepared = revision.revise(prepared)
     prices = price_table(settings.price_file)
+    gate = judging.gate_for(engine, settings, provider, prepared, prices, queue_item_id, revision=revision)
     attempt_no = 0
 
     def attempt() -> GenerationResult:
         nonlocal attempt_no
         attempt_no += 1
-        return _attempt(engine, prepared, provider, prices, attempt_no, queue_item_id, finish)
+        return _attempt(engine, prepared, provider, prices, attempt_no, queue_item_id, finish, gate)
 
     retrying = Retrying(stop=stop_after_attempt(settings.regenerate_attempts),
                         retry=retry_if_exception_type(InvalidAnswer), reraise=True)
@@ -208,7 +212,7 @@ def generate_one(engine: Engine, conversation_id: int, *, settings: Settings | N
 
 
 def _attempt(engine: Engine, prepared: Prepared, provider: Provider, prices: PriceTable, attempt_no: int,
-             queue_item_id: int | None, finish: Finish | None) -> GenerationResult:
+             queue_item_id: int | None, finish: Finish | None, gate: judging.Gate) -> GenerationResult:
     started = time.perf_counter()
     log = {"conversation_id": prepared.conversation_id, "queue_item_id": queue_item_id, "attempt": attempt_no,
            "provider": provider.name, "model": provider.model, "template_name": prepared.prompt.template,
@@ -222,12 +226,12 @@ def _attempt(engine: Engine, prepared: Prepared, provider: Provider, prices: Pri
         logger.info("%s attempt %s with %s: %s: %s", prepared.key, attempt_no, provider.model, outcome, exc)
         _log(engine, log, started, outcome=outcome, error=str(exc), stop_reason=getattr(exc, "stop_reason", None))
         raise
-    return store_answer(engine, prepared, answer, prices, log, started, batch=False, finish=finish)
+    return store_answer(engine, prepared, answer, prices, log, started, batch=False, finish=finish, gate=gate)
 
 
 def store_answer(engine: Engine, prepared: Prepared, answer: Answer, prices: PriceTable, log: dict,
-                 started: float, *, batch: bool, finish: Finish | None = None) -> GenerationResult:
-    """Validate, score and save one answer (direct call or batch result) in one transaction."""
+                 started: float, *, batch: bool, gate: judging.Gate, finish: Finish | None = None) -> GenerationResult:
+    """Validate, score, judge and save one answer (direct call or batch result) in one transaction."""
     usage = answer.usage
     log.update(model=answer.model or log["model"], raw_response=storable_text(answer.text), stop_reason=answer.stop_reason,
                retries=answer.retries, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
@@ -239,27 +243,26 @@ def store_answer(engine: Engine, prepared: Prepared, answer: Answer, prices: Pri
         logger.info("%s attempt %s: invalid answer: %s", prepared.key, log["attempt"], exc)
         _log(engine, log, started, outcome="invalid", validation_errors=[str(exc)], error=str(exc))
         raise
-    return _save(engine, prepared, conversation, log, started, finish)
+    return _save(engine, prepared, conversation, log, started, finish, gate)
 
 
 def _save(engine: Engine, prepared: Prepared, conversation: GeneratedConversation, log: dict,
-          started: float, finish: Finish | None) -> GenerationResult:
-    quality = score_conversation(conversation.turns, topic_terms=prepared.topic_terms,
-                                 rules=prepared.rules).as_dict()
+          started: float, finish: Finish | None, gate: judging.Gate) -> GenerationResult:
     log.update(outcome="ok", duration_ms=int((time.perf_counter() - started) * 1000))
+    drafts = gate.review(conversation, log)  # the judge and its repairs: every version to store, last is final
     with write(engine) as conn:
-        log_id = log_store.insert_log(conn, **log)
-        version = conv_store.save_version(
-            conn, prepared.conversation_id, conversation.turns, model=log["model"], status="generated",
-            quality=quality, template_name=log["template_name"], template_hash=log["template_hash"], log_id=log_id)
-        knowledge.record_grounding(engine, conn, prepared.conversation_id, version, prepared.prompt)
-        dedupe.index_version(conn, prepared.conversation_id, version, conversation.turns)
+        versions = judging.store_drafts(conn, prepared.conversation_id, drafts, log["queue_item_id"])
+        for draft, number in zip(drafts, versions):
+            knowledge.record_grounding(engine, conn, prepared.conversation_id, number, prepared.prompt)
+            dedupe.index_version(conn, prepared.conversation_id, number, draft.conversation.turns)
+        version = versions[-1]
         if finish:
             finish(conn, "succeeded", None)
-    logger.info("%s: stored version %s (attempt %s, quality %s, $%.4f)", prepared.key, version, log["attempt"],
-                quality["score"], log["cost_usd"])
-    return GenerationResult(prepared.conversation_id, prepared.key, "generated", version, quality["score"],
-                            log["cost_usd"], log["attempt"], log["model"])
+    final, cost = drafts[-1], sum(d.log["cost_usd"] for d in drafts)
+    logger.info("%s: stored version %s (attempt %s, quality %s, %s version(s), $%.4f)", prepared.key, version,
+                final.log["attempt"], final.quality["score"], len(drafts), cost)
+    return GenerationResult(prepared.conversation_id, prepared.key, "generated", version, final.quality["score"],
+                            cost, final.log["attempt"], final.log["model"])
 
 
 def _fail(engine: Engine, prepared: Prepared, provider: Provider, reason: str, attempts: int,

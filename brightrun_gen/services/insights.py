@@ -178,7 +178,8 @@ def attempt_log(engine: Engine, outcomes: Sequence[str] = (), key_text: str = ""
 
 
 _LOG_COLUMNS = {
-    "id": "id", "created_at": "at", "conversation": "conversation", "attempt": "attempt", "provider": "provider",
+    "id": "id", "created_at": "at", "conversation": "conversation", "kind": "call", "attempt": "attempt",
+    "provider": "provider",
     "model": "model", "template_name": "template", "outcome": "outcome", "stop_reason": "stop reason",
     "input_tokens": "input tokens", "output_tokens": "output tokens", "cache_read_tokens": "cache read tokens",
     "cost_usd": "cost (USD)", "duration_ms": "seconds", "retries": "retries", "error": "error",

@@ -7,7 +7,7 @@ from datetime import timezone
 
 from sqlalchemy import Engine
 
-from brightrun_gen.store import queue
+from brightrun_gen.store import budget as budget_store, judgements as judge_store, queue
 from brightrun_gen.store.db import read
 from brightrun_gen.store.tables import utcnow
 
@@ -34,6 +34,15 @@ class Progress:
     output_tokens: int = 0
     cost_usd: float = 0.0
     errors: list[dict] = field(default_factory=list)
+    judged: int = 0  # conversations the judge scored
+    repaired: int = 0  # conversations the gate repaired automatically
+    flagged: int = 0  # conversations that failed the gate and wait for a reviewer
+    max_cost_usd: float | None = None  # the job's budget cap
+    stop_reason: str | None = None  # "budget" when the cap stopped it
+
+    @property
+    def stopped_by_budget(self) -> bool:
+        return self.stop_reason == "budget"
 
     @property
     def fraction(self) -> float:
@@ -44,8 +53,10 @@ class Progress:
         return self.status in ("running", "stopping")
 
     def summary(self) -> str:
-        return (f"job {self.job_id} {self.status}: {self.done} of {self.total} done, {self.succeeded} succeeded, "
-                f"{self.failed} failed, {self.cancelled} cancelled, ${self.cost_usd:.4f}")
+        status = f"{self.status} (budget: cap ${self.max_cost_usd:.2f} reached)" if self.stopped_by_budget else self.status
+        judged = f"; judged {self.judged}, repaired {self.repaired}, flagged {self.flagged}" if self.judged else ""
+        return (f"job {self.job_id} {status}: {self.done} of {self.total} done, {self.succeeded} succeeded, "
+                f"{self.failed} failed, {self.cancelled} cancelled, ${self.cost_usd:.4f}{judged}")
 
 
 def job_progress(engine: Engine, job_id: int) -> Progress:
@@ -56,6 +67,8 @@ def job_progress(engine: Engine, job_id: int) -> Progress:
         first_start, _, finished = queue.finished_times(conn, job_id)
         tokens_in, tokens_out, cost = queue.job_usage(conn, job_id)
         errors = queue.job_errors(conn, job_id)
+        judged, repaired, flagged = judge_store.job_counts(conn, job_id)
+        cap, stop_reason = budget_store.job_budget(conn, job_id)
     done = counts.succeeded + counts.failed + counts.cancelled
     rate, eta = _rate_and_eta(first_start, finished, counts.pending + counts.running)
     return Progress(
@@ -64,6 +77,7 @@ def job_progress(engine: Engine, job_id: int) -> Progress:
         cancelled=counts.cancelled, running=counts.running, pending=counts.pending,
         current=[current_label(label) for label in labels], eta_seconds=eta, rate_per_minute=rate,
         input_tokens=tokens_in, output_tokens=tokens_out, cost_usd=cost, errors=errors,
+        judged=judged, repaired=repaired, flagged=flagged, max_cost_usd=cap, stop_reason=stop_reason,
     )
 
 

@@ -45,7 +45,7 @@ def review(engine: Engine, conversation_id: int | str, action: str, reviewer: st
            notes: str | None = None, *, settings: Settings | None = None) -> ConversationRow:
     """Record a decision: status, reviewer notes and the audit event change together or not at all."""
     status = decision_for(action)
-    reviewer = _reviewer(reviewer, settings or get_settings())
+    reviewer = reviewer_name(reviewer, settings or get_settings())
     notes = (notes or "").strip() or None
     with write(engine) as conn:
         cid = conv_store.find_id(conn, conversation_id)
@@ -68,7 +68,7 @@ def _is_repeat(conn: Connection, cid: int, version: int, status: str, reviewer: 
         version, status, reviewer, notes)
 
 
-def _reviewer(name: str | None, settings: Settings) -> str:
+def reviewer_name(name: str | None, settings: Settings) -> str:
     name = (name or "").strip() or settings.reviewer
     if len(name) > REVIEWER_MAX:
         raise InputError(f"reviewer name is {len(name)} characters long; use at most {REVIEWER_MAX}")
@@ -188,7 +188,7 @@ def _generation(row: ConversationRow, current: dict | None, logs: list) -> dict:
         "Written by": (current or {}).get("model") or row.model or "—",
         "Template": (current or {}).get("template_name") or "—",
         "Written at": (current or {}).get("created_at"),
-        "Attempts": len(logs),
+        "Attempts": sum(log.kind != "judge" for log in logs),
         "Input tokens": sum(log.input_tokens + log.cache_read_tokens + log.cache_creation_tokens for log in logs),
         "Output tokens": sum(log.output_tokens for log in logs),
         "Cost (USD)": round(sum(log.cost_usd for log in logs), 6),
@@ -209,7 +209,7 @@ def _readable(parameters: dict) -> dict:
 
 
 def _attempt(log) -> dict:
-    return {"at": log.created_at, "attempt": log.attempt, "model": log.model, "outcome": log.outcome,
+    return {"at": log.created_at, "call": log.kind, "attempt": log.attempt, "model": log.model, "outcome": log.outcome,
             "input tokens": log.input_tokens, "output tokens": log.output_tokens, "cost (USD)": log.cost_usd,
             "seconds": round(log.duration_ms / 1000, 2), "stop reason": log.stop_reason, "error": log.error}
 

@@ -25,7 +25,7 @@ from brightrun_gen.config import Settings, get_settings
 from brightrun_gen.errors import BrightRunError, InputError, LeaseLost, RateLimited
 from brightrun_gen.llm.base import Provider
 from brightrun_gen.llm.factory import make_provider, preload_provider
-from brightrun_gen.services import batches, generation
+from brightrun_gen.services import batches, budget, generation, repair
 from brightrun_gen.store import conversations as conv_store, queue
 from brightrun_gen.store.db import read, write
 
@@ -52,7 +52,7 @@ class EnqueueResult:
 
 def enqueue(engine: Engine, *, kind: str, conversation_ids: Sequence[int] = (), where: dict | None = None,
             settings: Settings | None = None, provider: str | None = None, model: str | None = None,
-            concurrency: int | None = None, use_batch: bool = False) -> EnqueueResult:
+            concurrency: int | None = None, use_batch: bool = False, max_cost_usd: float | None = None) -> EnqueueResult:
     """Create a job for one row, a selection, a filter or all rows (approved and seeds excluded
     from filters; explicit ids are taken as asked). Rows already queued are not added twice."""
     settings = settings or get_settings()
@@ -63,10 +63,11 @@ def enqueue(engine: Engine, *, kind: str, conversation_ids: Sequence[int] = (), 
         raise InputError("nothing to generate: the selection is empty")
     provider_name = provider or settings.effective_provider
     provider_obj = make_provider(settings, provider_name, model)  # fails early without a key
+    cap = budget.cap_values(engine, settings, provider_obj, max_cost_usd, use_batch=use_batch)
     with write(engine) as conn:
         job_id = queue.create_job(conn, kind=kind, selection={"ids": ids} if kind in ("single", "selected") else {"where": where or {}},
                                   provider=provider_name, model=provider_obj.model,
-                                  concurrency=concurrency or settings.concurrency, use_batch=use_batch)
+                                  concurrency=concurrency or settings.concurrency, use_batch=use_batch, **cap)
         added = queue.enqueue_items(conn, job_id, ids)
         queue.finalize_jobs(conn)
     return EnqueueResult(job_id, added, len(ids) - added)
@@ -261,7 +262,8 @@ class Runner:
     def _claim(self, limit: int, job_id: int | None) -> list[queue.ClaimedItem]:
         self.backoff.wait(self._stop)
         with write(self.engine) as conn:
-            items = queue.claim_items(conn, self.owner, self.settings.lease_seconds, limit, job_id=job_id)
+            limit = budget.admit(conn, limit, job_id)  # a job at its budget cap stops claiming here
+            items = queue.claim_items(conn, self.owner, self.settings.lease_seconds, limit, job_id=job_id) if limit else []
             over = [i for i in items if i.attempts > MAX_CLAIMS]
             for item in over:
                 logger.warning("queue item %s (conversation %s) given up after %s attempts", item.id,
@@ -331,7 +333,8 @@ class Runner:
         try:
             generation.generate_one(self.engine, item.conversation_id, settings=self.settings,
                                     provider=self._provider(job), queue_item_id=item.id,
-                                    finish=self._finisher(item.id))
+                                    finish=self._finisher(item.id),
+                                    revision=repair.revision_for(self.engine, job, item.conversation_id))
             self.backoff.succeeded()
         except RateLimited as exc:
             self.backoff.rate_limited(exc.retry_after)

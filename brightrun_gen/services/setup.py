@@ -11,7 +11,7 @@ from brightrun_gen.domain.catalog import build_plan, load_catalog
 from brightrun_gen.domain.models import Dimensions
 from brightrun_gen.domain.seedfiles import parse_seed_file
 from brightrun_gen.errors import SeedFileError
-from brightrun_gen.services import planning
+from brightrun_gen.services import judging, planning
 from brightrun_gen.services.importing import ImportResult, expand_paths, import_paths
 from brightrun_gen.services.templates import sync_templates
 from brightrun_gen.store import catalog_repo, conversations as conv_store, plan_rows
@@ -26,6 +26,7 @@ class InitReport:
     planned_added: int
     templates_added: int
     seeds: list[ImportResult] = field(default_factory=list)
+    rubric_added: bool = False
     contradictions: int = 0  # in rows stored before (a plan made under older catalog rules)
 
     def lines(self) -> list[str]:
@@ -37,6 +38,7 @@ class InitReport:
             f"schema: {', '.join(self.migrations) if self.migrations else 'up to date'}",
             f"catalog: {self.catalog_added} entries added or updated",
             f"prompt templates: {self.templates_added} added",
+            f"judge rubric: {'new version stored' if self.rubric_added else 'up to date'}",
             f"plan: {self.planned_added} conversations added",
             f"seed conversations: {seeds} imported" + (f", {updated} file(s) brought up to date" if updated else ""),
             *[r.line() for r in self.seeds if r.outcome == "failed"],
@@ -69,9 +71,10 @@ def initialize(engine: Engine, settings: Settings | None = None) -> InitReport:
         for row in new_rows:
             plan_rows.add_planned_row(conn, row)
     templates = sync_templates(engine, settings.prompts_dir)
+    rubric = judging.sync_rubric(engine, settings)
     seeds = import_paths(engine, [settings.seed_dir], refresh_seeds=True)
     stale = len(planning.check(engine).contradictions)
-    return InitReport(applied, added, len(new_rows), templates, seeds, stale)
+    return InitReport(applied, added, len(new_rows), templates, seeds, rubric_added=rubric, contradictions=stale)
 
 
 def _our_seed_stories(settings: Settings) -> list[Dimensions]:

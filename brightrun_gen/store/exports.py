@@ -111,9 +111,10 @@ class ExportSnapshot:
         events = self._events(ids) if "reviews" in parts else {}
         sources = knowledge.sources(self._conn, ids, {cid: head.current_version for cid, head in heads.items()}) \
             if "sources" in parts else {}
+        judged = self._judgements(ids) if "judgement" in parts else {}
         return [
             _conversation(heads[cid], turns.get(cid, ()), metadata.get(cid, {}), usage.get(cid, Usage()),
-                          events.get(cid, ()), tuple(sources.get(cid, ())))
+                          events.get(cid, ()), tuple(sources.get(cid, ())), judged.get(cid))
             for cid in ids if cid in heads
         ]
 
@@ -153,6 +154,23 @@ class ExportSnapshot:
         return {cid: tuple(events) for cid, events in found.items()}
 
 
+    def _judgements(self, ids: list[int]) -> dict[int, dict]:
+        """The judgement of each conversation's current version."""
+        j = t.judgements.c
+        stmt = select(j.conversation_id, j.rubric_hash, j.provider, j.model, j.score, j.passed, j.flagged,
+                      j.flag_reason, j.reasons, j.criteria, j.turn_scores, j.summary).join(
+            t.conversations, and_(_c.id == j.conversation_id, _c.current_version == j.version)).where(
+            j.conversation_id.in_(ids))
+        found = {}
+        for r in self._conn.execute(stmt).all():
+            m = dict(r._mapping)
+            cid = m.pop("conversation_id")
+            m["criteria"] = [{k: c.get(k) for k in ("name", "score", "evidence", "suggestion")} for c in m["criteria"]]
+            m["turns"] = m.pop("turn_scores")
+            found[cid] = m
+        return found
+
+
 @contextmanager
 def export_snapshot(engine: Engine) -> Iterator[ExportSnapshot]:
     """One read transaction for a whole export.
@@ -183,7 +201,7 @@ def _head_query(ids: list[int], with_quality: bool):
     ).outerjoin(t.conversation_versions, current).where(_c.id.in_(ids))
 
 
-def _conversation(head, turns, metadata, usage, events, sources=()) -> ExportConversation:
+def _conversation(head, turns, metadata, usage, events, sources=(), judgement=None) -> ExportConversation:
     columns = head._mapping  # built on each access: take it once
     # The columns are typed and NOT NULL, so the values are valid Dimensions as stored.
     dimensions = Dimensions.model_construct(**{name: columns[name] for name in DIMENSION_NAMES})
@@ -208,6 +226,7 @@ def _conversation(head, turns, metadata, usage, events, sources=()) -> ExportCon
         usage=usage,
         review_events=events,
         sources=sources,
+        judgement=judgement,
     )
 
 

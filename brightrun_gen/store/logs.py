@@ -36,6 +36,7 @@ class LogEntry:
     parameters: dict
     raw_response: str | None
     created_at: datetime
+    kind: str = "generate"  # generate | repair | judge
 
 
 def insert_log(conn: Connection, **values) -> int:
@@ -63,7 +64,7 @@ def average_usage(engine: Engine, model: str) -> tuple[float, float, float] | No
     with read(engine) as conn:
         row = conn.execute(select(func.avg(g.input_tokens + g.cache_read_tokens + g.cache_creation_tokens),
                                   func.avg(g.output_tokens), func.avg(g.cost_usd), func.count())
-                           .where(g.model == model, g.outcome == "ok")).one()
+                           .where(g.model == model, g.outcome == "ok", g.kind == "generate")).one()
     return None if not row[3] else (float(row[0]), float(row[1]), float(row[2]))
 
 
@@ -81,15 +82,16 @@ def average_duration(engine: Engine, model: str) -> float | None:
     """Mean seconds of successful direct calls with `model`, if any."""
     g = t.generation_logs.c
     with read(engine) as conn:
-        value = conn.scalar(select(func.avg(g.duration_ms)).where(g.model == model, g.outcome == "ok"))
+        value = conn.scalar(select(func.avg(g.duration_ms)).where(g.model == model, g.outcome == "ok",
+                                                                  g.kind == "generate"))
     return float(value) / 1000 if value else None
 
 
 def job_attempts(engine: Engine, job_id: int, conversation_id: int) -> tuple[int, str | None]:
-    """How many attempts a job made for one conversation, and the model of the latest."""
+    """How many attempts (generation and repair calls) a job made for one conversation, and the model of the latest."""
     g, q = t.generation_logs.c, t.generation_queue.c
     stmt = (select(g.model).join(t.generation_queue, q.id == g.queue_item_id)
-            .where(q.job_id == job_id, g.conversation_id == conversation_id).order_by(g.id.desc()))
+            .where(q.job_id == job_id, g.conversation_id == conversation_id, g.kind != "judge").order_by(g.id.desc()))
     with read(engine) as conn:
         models = list(conn.scalars(stmt))
     return len(models), (models[0] if models else None)

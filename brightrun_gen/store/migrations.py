@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from sqlalchemy import Connection, Engine, func, inspect, select, table, text
+from sqlalchemy.schema import CreateColumn
 
 from brightrun_gen.errors import InputError
 from brightrun_gen.store import tables as t
@@ -53,6 +54,14 @@ def _m003(conn: Connection) -> None:
     _create(conn, t.voice_profiles)
 
 
+@migration(4, "judge: rubrics, judgements, version origins, log kinds, job budget caps")
+def _m004(conn: Connection) -> None:
+    _create(conn, t.judge_rubrics, t.judgements)
+    _add_columns(conn, t.conversation_versions, "origin", "parent_version", "notes")
+    _add_columns(conn, t.generation_logs, "kind")
+    _add_columns(conn, t.generation_jobs, "max_cost_usd", "item_cost_estimate", "stop_reason")
+
+
 # The input tables as migration 1 made them; nothing ever wrote them, so migration 5 rebuilds them.
 _INPUT_TABLES = ("chunk_dimensions", "chunks", "documents", "document_categories")
 
@@ -77,6 +86,8 @@ def _m005(conn: Connection) -> None:
             conn.exec_driver_sql(f"DROP TABLE {name}")
     _create(conn, t.document_categories, t.documents, t.chunks, t.chunk_dimensions,
             t.conversation_sources, t.knowledge_choices, t.scenario_suggestions)
+
+
 @migration(6, "near-duplicate index and similarity flags on versions")
 def _m006(conn: Connection) -> None:
     _create(conn, t.conversation_signatures, t.signature_bands)
@@ -84,18 +95,12 @@ def _m006(conn: Connection) -> None:
 
 
 def _add_columns(conn: Connection, table, *names: str) -> None:
-    """ALTER TABLE ... ADD COLUMN for each named column of `table` that the database lacks.
-
-    A database upgraded from an early step already has the columns when that step created the
-    table from the current metadata.
-    """
-    present = {c["name"] for c in inspect(conn).get_columns(table.name)}
+    """ALTER TABLE ... ADD COLUMN, as the metadata declares each column (type, default, NOT NULL)."""
+    have = {c["name"] for c in inspect(conn).get_columns(table.name)}
     for name in names:
-        if name in present:
-            continue
-        column = table.c[name]
-        kind = column.type.compile(dialect=conn.dialect)
-        conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))
+        if name not in have:
+            ddl = CreateColumn(table.c[name]).compile(dialect=conn.dialect)
+            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {ddl}"))
 
 
 def applied_versions(conn: Connection) -> set[int]:

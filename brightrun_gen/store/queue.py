@@ -48,10 +48,10 @@ class ClaimedItem:
 
 
 def create_job(conn: Connection, *, kind: str, selection: dict, provider: str, model: str, concurrency: int,
-               use_batch: bool) -> int:
+               use_batch: bool, max_cost_usd: float | None = None, item_cost_estimate: float | None = None) -> int:
     return conn.execute(t.generation_jobs.insert().values(
         kind=kind, selection=selection, status="running", provider=provider, model=model,
-        concurrency=concurrency, use_batch=use_batch,
+        concurrency=concurrency, use_batch=use_batch, max_cost_usd=max_cost_usd, item_cost_estimate=item_cost_estimate,
     ).returning(t.generation_jobs.c.id)).scalar_one()
 
 
@@ -70,6 +70,11 @@ def enqueue_items(conn: Connection, job_id: int, conversation_ids: Sequence[int]
         added += len(queued)
         _set_conversation_status(conn, queued, "queued")
     return added
+
+
+def requeue_conversations(conn: Connection, ids: Sequence[int]) -> None:
+    """Conversations whose items are pending again show as queued."""
+    _set_conversation_status(conn, ids, "queued")
 
 
 def _set_conversation_status(conn: Connection, ids: Sequence[int], status: str) -> None:
@@ -158,14 +163,14 @@ def running_owners(conn: Connection) -> list[str]:
     return [o for o in conn.scalars(select(q.lease_owner).where(q.status == "running").distinct()) if o]
 
 
-def stop_job(conn: Connection, job_id: int) -> int:
-    """No new claims; pending items are cancelled and their conversations return to rest."""
+def stop_job(conn: Connection, job_id: int, *, error: str = "stopped by user") -> int:
+    """No new claims; pending items are cancelled (with `error`) and their conversations return to rest."""
     get_job(conn, job_id)
     q, j = t.generation_queue.c, t.generation_jobs.c
     conn.execute(update(t.generation_jobs).where(j.id == job_id, j.status == "running").values(status="stopping"))
     ids = list(conn.scalars(select(q.conversation_id).where(q.job_id == job_id, q.status == "pending")))
     conn.execute(update(t.generation_queue).where(q.job_id == job_id, q.status == "pending")
-                 .values(status="cancelled", finished_at=utcnow(), error="stopped by user"))
+                 .values(status="cancelled", finished_at=utcnow(), error=error))
     restore_idle_conversations(conn, ids)
     finalize_jobs(conn)
     return len(ids)

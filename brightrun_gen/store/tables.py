@@ -174,6 +174,10 @@ conversation_versions = Table(
     Column("similar_to", String(120)),
     Column("similarity", Float),
     *_stamps(),
+    # Added by migration 4: how this version came to be (NULL: first written, by generation or import).
+    Column("origin", String(20)),  # auto_repair | reviewer_repair
+    Column("parent_version", Integer),  # the version a repair started from
+    Column("notes", Text),  # what the repair was asked to fix
     UniqueConstraint("conversation_id", "version"),
 )
 
@@ -227,6 +231,10 @@ generation_jobs = Table(
     Column("batch_id", String(120)),
     Column("finished_at", Timestamp),
     *_stamps(),
+    # Added by migration 4: the budget cap and why the job stopped ("budget", or NULL: by a person).
+    Column("max_cost_usd", Float),
+    Column("item_cost_estimate", Float),  # expected cost of one item (generation, judge, repairs) before any finished
+    Column("stop_reason", String(20)),
     Index(None, "status"),
 )
 
@@ -282,6 +290,8 @@ generation_logs = Table(
     Column("duration_ms", Integer, nullable=False, default=0),
     Column("retries", Integer, nullable=False, default=0),
     *_stamps(),
+    # Added by migration 4: what the call was for.
+    Column("kind", String(20), nullable=False, default="generate", server_default="generate"),  # generate|repair|judge
     Index(None, "conversation_id"),
     Index(None, "created_at"),
 )
@@ -362,6 +372,44 @@ chunk_dimensions = Table(
     Column("factual_confidence_0_1", Float),
     Column("extra", Json),  # the upstream's other dimension columns, kept as they came
     *_stamps(),
+)
+
+# The judge (issue 13): its rubric versions, and one judgement per conversation version.
+judge_rubrics = Table(
+    "judge_rubrics",
+    metadata,
+    _id(),
+    Column("name", String(120), nullable=False),
+    Column("content_hash", String(64), nullable=False, unique=True),
+    Column("body", Text, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    *_stamps(),
+)
+
+judgements = Table(
+    "judgements",
+    metadata,
+    _id(),
+    Column("conversation_id", Integer, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("rubric_hash", String(64), nullable=False),
+    Column("provider", String(20), nullable=False),
+    Column("model", String(80), nullable=False),
+    Column("score", Float),  # mean criterion score 1-5; NULL when the judge could not run
+    Column("passed", Boolean, nullable=False),
+    Column("flagged", Boolean, nullable=False, default=False),  # failed and not repaired: a reviewer decides
+    Column("flag_reason", Text),
+    Column("reasons", Json, nullable=False),
+    Column("criteria", Json, nullable=False),
+    Column("turn_scores", Json, nullable=False),
+    Column("findings", Json, nullable=False),
+    Column("summary", Text),
+    Column("error", Text),
+    Column("log_id", Integer),
+    Column("queue_item_id", Integer),
+    *_stamps(),
+    UniqueConstraint("conversation_id", "version"),
+    Index(None, "queue_item_id"),
 )
 
 schema_migrations = Table(

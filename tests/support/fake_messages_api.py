@@ -25,7 +25,8 @@ Endpoints (wire shapes as anthropic 2.14 sends / parses them):
 Behaviours (consumed one per POST /v1/messages call, or one per batch request; when the queue is
 empty the constructor's `default` is used):
 
-    "ok"           200, text = JSON {"turns": [...]}: 10 alternating turns, user first
+    "ok"           200, text = JSON {"turns": [...]}: 10 alternating turns, user first; a judge request
+                   (its output schema has "criteria") gets `default_verdict` (or `judge_factory`'s answer)
     "429"          429 rate_limit_error, retry-after + anthropic-ratelimit-requests-* headers
     "529"          529 overloaded_error, retry-after
     "500"          500 api_error, retry-after
@@ -69,6 +70,7 @@ __all__ = [
     "MIN_CACHEABLE_TOKENS",
     "RecordedRequest",
     "default_conversation",
+    "default_verdict",
     "extract_persona_topic",
     "request_text",
     "slow",
@@ -365,6 +367,35 @@ def default_conversation(persona: str, topic: str, n: int = 0) -> dict:
     return {"turns": turns}
 
 
+_JUDGE_CRITERIA_RE = re.compile(r"Score every criterion \(([^)]*)\)")
+_JUDGED_CONVERSATION_RE = re.compile(r"The conversation \(data\): (\[.*?\])\n", re.DOTALL)
+
+
+def _is_judge_request(body: dict) -> bool:
+    schema = ((body.get("output_config") or {}).get("format") or {}).get("schema") or {}
+    return "criteria" in (schema.get("properties") or {})
+
+
+def default_verdict(body: dict, scores: dict[str, int] | None = None) -> dict:
+    """A judge's answer to a judge request: every criterion it names scored 4 (or as `scores` says),
+    each with a real sentence of the judged conversation as evidence; every advisor turn scored 4."""
+    text = request_text(body)
+    names = _JUDGE_CRITERIA_RE.search(text)
+    found = _JUDGED_CONVERSATION_RE.search(text)
+    turns = json.loads(found.group(1)) if found else []
+    advisor = [t for t in turns if t.get("role") == "assistant"] or [{"turn": 1, "content": "No advisor turn."}]
+    criteria = []
+    for i, name in enumerate(n.strip() for n in (names.group(1).split(",") if names else [])):
+        sentence = re.split(r"(?<=[.!?])\s+", advisor[i % len(advisor)]["content"].strip())[0]
+        score = (scores or {}).get(name, 4)
+        criteria.append({"name": name, "score": score, "evidence": sentence,
+                         "suggestion": f"Keep what works in turn {advisor[i % len(advisor)]['turn']}." if score >= 4
+                         else f"Rewrite turn {advisor[i % len(advisor)]['turn']} to fix {name} (fake judge)."})
+    return {"criteria": criteria, "summary": "Fake judge: a solid conversation.",
+            "turns": [{"turn": t["turn"], "empathy": 4, "clarity": 4, "appropriateness": 4, "brand_voice": 4}
+                      for t in advisor if "role" in t]}
+
+
 def _bad_quality_conversation(persona: str, topic: str, n: int) -> dict:
     good = default_conversation(persona, topic, n)["turns"]
     return {
@@ -524,6 +555,7 @@ class FakeMessagesAPI:
         retry_after: float = 0.01,
         batch_polls_until_done: int = 1,
         conversation_factory: Callable[[dict], dict] | None = None,
+        judge_factory: Callable[[dict], dict] | None = None,
         model_id: str = DEFAULT_MODEL_ID,
         require_api_key: bool = True,
         autostart: bool = True,
@@ -538,6 +570,7 @@ class FakeMessagesAPI:
         self.retry_after = float(retry_after)
         self.batch_polls_until_done = int(batch_polls_until_done)
         self.conversation_factory = conversation_factory
+        self.judge_factory = judge_factory
         self.model_id = model_id
         self.require_api_key = require_api_key
 
@@ -835,6 +868,8 @@ class FakeMessagesAPI:
         return persona, topic, n
 
     def _ok_text(self, body: dict) -> str:
+        if _is_judge_request(body):
+            return json.dumps((self.judge_factory or default_verdict)(body))
         if self.conversation_factory is not None:
             with self._lock:
                 self._conversation_counter += 1

@@ -15,7 +15,7 @@ from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.errors import BrightRunError
 
 # What a conversation carries beyond its row and turns; a format reads only the parts it writes.
-PARTS = frozenset(("metadata", "quality", "usage", "reviews", "sources"))
+PARTS = frozenset(("metadata", "quality", "usage", "reviews", "sources", "judgement"))
 
 
 class InvalidExportRecord(BrightRunError):
@@ -58,6 +58,7 @@ class ExportConversation:
     usage: Usage = Usage()
     review_events: tuple[ReviewEvent, ...] = ()
     sources: tuple[dict, ...] = ()  # the firm's chunks that grounded the current version
+    judgement: dict | None = None  # the judge's view of the current version: criteria, per-turn scores, verdict
 
 
 @dataclass(frozen=True)

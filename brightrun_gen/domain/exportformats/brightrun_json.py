@@ -17,7 +17,7 @@ from brightrun_gen.domain.exportformats.checks import order_problem, text_proble
 from brightrun_gen.domain.models import DECISIONS, ConversationRecord, ReviewEvent
 
 # Keys of a brightrun record's metadata that hold facts the store keeps about the conversation.
-STORE_FACTS = ("generation", "quality", "review")
+STORE_FACTS = ("generation", "quality", "review", "judgement")
 _SORTED_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, sort_keys=True)
 
 
@@ -48,6 +48,9 @@ def brightrun_metadata(conv: ExportConversation) -> dict:
     facts = {"generation": _generation_facts(conv), "quality": conv.quality, "review": _review_facts(conv)}
     if conv.sources:
         facts["sources"] = list(conv.sources)
+    judgement = conv.judgement if conv.judgement is not None else _carried(conv, "judgement")
+    if judgement:
+        facts["judgement"] = judgement
     return {**annotations, **facts}
 
 
