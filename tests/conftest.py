@@ -12,10 +12,9 @@ from brightrun_gen.services.generation import generate_one
 from brightrun_gen.services.setup import initialize, open_engine
 from brightrun_gen.store.db import make_engine
 from brightrun_gen.store.migrations import migrate
+from tests.support import fault_table
 from tests.support.postgres import TemporaryPostgres
 
-REPO = Path(__file__).resolve().parents[1]
-REAL_SEEDS = REPO.parent / "shared" / "fixtures" / "real-seeds"
 BACKENDS = ["sqlite", "postgresql"]
 # The conversations the page tests' template store has generated (offline); the rest are not generated.
 TEMPLATE_GENERATED = (1, 2)
@@ -110,15 +109,7 @@ def store(db_url):
 
 def pytest_terminal_summary(terminalreporter):
     """The fault table: every fault with its items, lost, duplicated and stuck counts."""
-    from tests.test_faults import FAULT_ROWS
-
-    if not FAULT_ROWS:
-        return
-    write = terminalreporter.write_line
-    write("")
-    write(f"{'fault':44s} {'items':>5s} {'lost':>5s} {'duplicated':>10s} {'stuck':>5s}")
-    for fault, items, lost, duplicated, stuck in FAULT_ROWS:
-        write(f"{fault:44s} {items:5d} {lost:5d} {duplicated:10d} {stuck:5d}")
+    fault_table.write_table(terminalreporter.write_line)
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)

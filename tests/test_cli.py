@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import REAL_SEEDS, REPO
-from tests.support.environment import clean_env
-
-
-def run(*args: str, db: str | None = None) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "brightrun_gen", *args] + (["--db", db] if db else [])
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=clean_env(), timeout=120)
+from tests.support.cli_process import run_cli as run
+from tests.support.paths import REAL_SEEDS
 
 
 @pytest.fixture

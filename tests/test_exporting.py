@@ -29,9 +29,9 @@ from brightrun_gen.store import catalog_repo, conversations as conv_store
 from brightrun_gen.store.conversations import ConversationQuery
 from brightrun_gen.store.db import make_engine, write
 from brightrun_gen.store.migrations import migrate
-from tests.conftest import REAL_SEEDS
+from tests.support.cli_process import run_cli as run
 from tests.support.fake_messages_api import FakeMessagesAPI
-from tests.test_cli import run
+from tests.support.paths import REAL_SEEDS
 
 # The `datasets` JSON loader is local; never let it look for a hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -607,6 +607,12 @@ class FakeMessagesAPI:
         with self._lock:
             self._queue.extend(normalised)
 
+    def set_default(self, behaviour: Any) -> None:
+        """Answer with `behaviour` from now on, whenever nothing is queued."""
+        normalised = _normalise(behaviour)
+        with self._lock:
+            self.default = normalised
+
     @property
     def pending(self) -> int:
         """How many queued behaviours have not been consumed yet."""
