@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from queue import SimpleQueue
 
 import pytest
@@ -41,14 +40,12 @@ def test_a_job_runs_concurrently_and_reports_progress(store):
         settings = claude_settings(fake)
         ids = plan_ids(store, 12)
         job = runner_service.enqueue(store, kind="selected", conversation_ids=ids, settings=settings, concurrency=6)
-        started = time.monotonic()
         runner_service.Runner(store, settings, concurrency=6).run_until_idle(job.job_id)
-        elapsed = time.monotonic() - started
         snap = progress.job_progress(store, job.job_id)
         assert (snap.status, snap.total, snap.succeeded, snap.failed) == ("done", 12, 12, 0)
         assert snap.cost_usd > 0 and snap.input_tokens > 0
         assert fake.count() == 12
-        assert elapsed < 12 * 0.2  # faster than one at a time
+        assert fake.max_in_flight() == 6  # six calls in the server at once, never more
         assert set(versions_per_conversation(store, ids).values()) == {1}
 
 
