@@ -414,6 +414,7 @@ class FakeOIDCProvider:
         self.server.server_close()
 
 
+@pytest.mark.browser
 def test_sign_in_in_the_browser_records_the_reviewer_and_sign_out_closes_the_app(template_db, tmp_path):
     """`streamlit run` with [auth]: the sign-in screen, the provider's round trip, the signed-in
     sidebar, a decision recorded for the ID token's email, and the sign-out."""

@@ -19,6 +19,8 @@ from tests.support.streamlit_server import app_env, start_app, stop_app
 
 SCREENSHOTS = REPO / "test-output"
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture
 def app(tmp_path):

@@ -93,16 +93,12 @@ def approved(store, claude):
 
 
 @pytest.fixture
-def second_store(backend, tmp_path, pg_server, settings):
+def second_store(new_database, settings):
     """Another store on the same backend with the catalog only: the plan's keys would collide.
 
     (conftest's `engine` would share the SQLite file with `store`, hence a fixture of our own.)
     """
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'second.db'}"
-    else:
-        url = pg_server.url(pg_server.create_database())
-    engine = make_engine(url)
+    engine = make_engine(new_database("second.db"))
     migrate(engine)
     with write(engine) as conn:
         catalog_repo.save_catalog(conn, load_catalog(settings.catalog_dir))

@@ -26,6 +26,8 @@ from tests.support.streamlit_client import SIDEBAR, StreamlitClient
 from tests.support.streamlit_server import start_claude_app, stop_app
 from tests.support.waiting import wait_until
 
+pytestmark = pytest.mark.slow
+
 
 def audit(store, job_id: int, ids: list[int], fault: str, backend: str) -> dict:
     """Check the promises after a fault and record the row for the summary table."""
@@ -156,6 +158,7 @@ def _open_one_session(base: str) -> None:
     asyncio.run(open_page())
 
 
+@pytest.mark.browser
 def test_kill_9_of_the_streamlit_server_during_a_job_of_50(store, db_url, backend, tmp_path):
     q = t.generation_queue.c
     with FakeMessagesAPI(latency=0.2) as fake:

@@ -156,6 +156,7 @@ def test_anthropic_without_a_key_is_a_clear_error(settings):
         make_provider(settings, "anthropic")
 
 
+@pytest.mark.slow
 def test_cli_generate_with_the_real_sdk_after_two_429s(fake, tmp_path):
     db = f"sqlite:///{tmp_path / 'cli.db'}"
     env = clean_env(ANTHROPIC_API_KEY=FAKE_KEY, ANTHROPIC_BASE_URL=fake.base_url)

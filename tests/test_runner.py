@@ -60,6 +60,7 @@ def test_current_item_label_names_persona_and_topic(store, settings):
     assert label.startswith(f"Generating #{ids[0]}: ") and " – " in label
 
 
+@pytest.mark.slow
 def test_rate_limits_slow_the_whole_runner_and_nothing_is_lost(store):
     with FakeMessagesAPI(rate_limit_fraction=0.3, seed=7, retry_after=0.05) as fake:
         settings = claude_settings(fake, sdk_max_retries=0)
@@ -101,6 +102,7 @@ def test_stop_mid_job_keeps_finished_work_and_stores_nothing_partial(store):
         assert progress.job_progress(store, job.job_id).status == "stopped"
 
 
+@pytest.mark.slow
 def test_kill_9_mid_job_then_resume_stores_every_conversation_exactly_once(store, db_url):
     with FakeMessagesAPI(latency=0.25) as fake:
         ids = plan_ids(store, 16)

@@ -174,6 +174,7 @@ def run_canary_cli(db_url: str, fake: FakeMessagesAPI, *args: str) -> subprocess
     return run_cli(*args, env=env)
 
 
+@pytest.mark.slow
 def test_the_cli_never_prints_or_stores_the_key(tmp_path):
     db_url = f"sqlite:///{tmp_path / 'cli.db'}"
     outputs: list[tuple[str, subprocess.CompletedProcess]] = []
