@@ -1,10 +1,11 @@
 # Quick start: `make run` starts the app, `make test` runs every test. Both install what they need.
+# `make test-fast` runs the quick part of the tests while you work.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test init bench worker clean-venv
+.PHONY: run test test-fast init bench worker clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +33,11 @@ worker: init
 test: $(VENV)/.installed-test
 	@scripts/ensure-test-packages
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# The quick part: no browser, no PostgreSQL, no fault or load tests (markers in pyproject.toml).
+# It prints its own time; under a minute on 2 cores.
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser and not postgres and not slow" $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -55,17 +55,20 @@ from brightrun_gen.services import runner as runner_service  # noqa: E402
 from brightrun_gen.services.setup import initialize, open_engine  # noqa: E402
 from brightrun_gen.store import conversations as conv_store, tables as t  # noqa: E402
 from brightrun_gen.store.db import read, write  # noqa: E402
+from tests.support.fake_claude import claude_settings  # noqa: E402
 from tests.support.fake_messages_api import FakeMessagesAPI  # noqa: E402
 from tests.support.postgres import TemporaryPostgres  # noqa: E402
+from tests.support.store_state import item_statuses, plan_ids  # noqa: E402
 from tests.support.streamlit_client import SIDEBAR, StreamlitClient  # noqa: E402
 from tests.support.streamlit_server import start_claude_app, stop_app  # noqa: E402
-from tests.test_runner import claude_settings, item_statuses, plan_ids  # noqa: E402
+from tests.support.waiting import wait_until  # noqa: E402
 
 PAGE_TARGET = 1.0  # seconds, p95 of page loads and of reruns
 PROGRESS_TARGET = 2.0  # seconds, p95 of the progress delay
 PERSONA = "Marcus Thompson"
 THINK = (1.0, 3.0)  # seconds a person pauses between two actions
 TIMEOUT = 30.0  # seconds a page may take to show what it should before it counts as an error
+JOB_TIMEOUT = 3600.0  # seconds a job may run before the bench gives up on it
 SHOWN = re.compile(r"^Showing \d+ of \d+ conversations$")
 ALL_SHOWN = re.compile(r"^\d+ conversations$")
 COUNT = re.compile(r"\b(\d+) of (\d+)\b")
@@ -151,6 +154,10 @@ class Person:
                 now = time.time()
                 self.first_seen = self.first_seen or now
                 self.sightings.append((now, int(found.group(1))))
+
+    def saw_done(self, total: int) -> bool:
+        """Whether this person's sidebar has shown all `total` conversations of the job done."""
+        return any(done >= total for _, done in self.sightings)
 
     async def open(self) -> StreamlitClient:
         tab = StreamlitClient(self.base, "dashboard", on_delta=self.watch)
@@ -268,13 +275,17 @@ async def _drive(base: str, store, ids: list[int], fake: FakeMessagesAPI, server
     keep_going = asyncio.Event()
     keep_going.set()
     actors = [asyncio.create_task(p.review_while(keep_going, tab)) for p, tab in zip(people, tabs)]
-    while not _job_done(store, job.job_id, len(ids)):
-        await asyncio.sleep(0.5)
-    # One more poll after the last item, so every sidebar can show the end.
-    await asyncio.sleep(3)
+    # The sessions run on this event loop: wait on a thread, polling the store and what each sidebar showed.
+    await asyncio.to_thread(wait_until, lambda: _job_done(store, job.job_id, len(ids)), JOB_TIMEOUT,
+                            f"the job of {len(ids)} to end", 0.5)
     result.job_seconds = time.monotonic() - started
     result.cpu_seconds = {"server": server_cpu_seconds(server_pid) - cpu_before,
                           f"the {result.sessions} clients (this process)": time.process_time() - bench_before}
+    try:
+        await asyncio.to_thread(wait_until, lambda: all(p.saw_done(len(ids)) for p in people), TIMEOUT,
+                                "every sidebar to show the job's end", 0.1)
+    except AssertionError:
+        pass  # Person.delays() names each session that never showed it
     keep_going.clear()
     await asyncio.gather(*actors)
 

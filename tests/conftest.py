@@ -1,4 +1,8 @@
-"""Shared fixtures: every store test runs on SQLite and on a real PostgreSQL server."""
+"""Shared fixtures: every store test runs on SQLite and on a real PostgreSQL server.
+
+Markers (pyproject.toml): `postgres` is set here from the fixtures, `browser` and `slow` by the
+tests; `make test-fast` leaves all three out.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,16 @@ import shutil
 from pathlib import Path
 
 import pytest
+import streamlit as st
 
-from brightrun_gen.config import Settings
+from brightrun_gen.config import Settings, get_settings
 from brightrun_gen.services.generation import generate_one
 from brightrun_gen.services.setup import initialize, open_engine
 from brightrun_gen.store.db import make_engine
 from brightrun_gen.store.migrations import migrate
+from tests.support import fault_table
 from tests.support.postgres import TemporaryPostgres
 
-REPO = Path(__file__).resolve().parents[1]
-REAL_SEEDS = REPO.parent / "shared" / "fixtures" / "real-seeds"
 BACKENDS = ["sqlite", "postgresql"]
 # The conversations the page tests' template store has generated (offline); the rest are not generated.
 TEMPLATE_GENERATED = (1, 2)
@@ -23,6 +27,7 @@ TEMPLATE_GENERATED = (1, 2)
 
 @pytest.fixture(scope="session")
 def pg_server():
+    """The suite's PostgreSQL server, started when the first `postgres` test asks for it."""
     server = TemporaryPostgres().start()
     yield server
     server.stop()
@@ -36,18 +41,23 @@ def settings(tmp_path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def _initialized(tmp_path_factory, pg_server):
-    """One initialized database per backend, copied for each test that wants one."""
-    base = tmp_path_factory.mktemp("initialized")
-    sqlite_file = base / "init.db"
-    engine = make_engine(f"sqlite:///{sqlite_file}")
+def _initialized_sqlite(tmp_path_factory) -> Path:
+    """A SQLite file that `brightrun init` has filled, copied for each test that wants one."""
+    path = tmp_path_factory.mktemp("initialized") / "init.db"
+    engine = make_engine(f"sqlite:///{path}")
     initialize(engine, Settings(_env_file=None, anthropic_api_key=None))
     engine.dispose()
-    pg_template = pg_server.create_database()
-    engine = make_engine(pg_server.url(pg_template))
+    return path
+
+
+@pytest.fixture(scope="session")
+def _initialized_postgresql(pg_server) -> str:
+    """A PostgreSQL database that `brightrun init` has filled, the template of each test's copy."""
+    database = pg_server.create_database()
+    engine = make_engine(pg_server.url(database))
     initialize(engine, Settings(_env_file=None, anthropic_api_key=None))
     engine.dispose()
-    return {"sqlite": sqlite_file, "postgresql": pg_template}
+    return database
 
 
 @pytest.fixture(scope="session")
@@ -66,24 +76,32 @@ def template_db(tmp_path_factory) -> Path:
     return path
 
 
-def _new_url(backend: str, tmp_path: Path, pg_server, source=None) -> str:
-    if backend == "sqlite":
-        target = tmp_path / "brightrun.db"
-        if source is not None:
-            shutil.copy(source, target)
-        return f"sqlite:///{target}"
-    return pg_server.url(pg_server.create_database(template=source))
-
-
 @pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
     return request.param
 
 
 @pytest.fixture
-def empty_url(backend, tmp_path, pg_server) -> str:
+def new_database(backend, tmp_path, request):
+    """Make URLs of brand-new databases on the backend under test: `new_database(name, source=None)`
+    is empty, or a copy of `source`. The PostgreSQL server is asked for only on that backend, so
+    the SQLite half of the suite runs without it."""
+    def make(name: str = "brightrun.db", source=None) -> str:
+        if backend == "sqlite":
+            target = tmp_path / name
+            if source is not None:
+                shutil.copy(source, target)
+            return f"sqlite:///{target}"
+        server = request.getfixturevalue("pg_server")
+        return server.url(server.create_database(template=source))
+
+    return make
+
+
+@pytest.fixture
+def empty_url(new_database) -> str:
     """A URL of a brand-new, empty database on the backend under test."""
-    return _new_url(backend, tmp_path, pg_server)
+    return new_database()
 
 
 @pytest.fixture
@@ -96,9 +114,9 @@ def engine(empty_url):
 
 
 @pytest.fixture
-def db_url(backend, tmp_path, pg_server, _initialized) -> str:
+def db_url(backend, new_database, request) -> str:
     """A URL of a database that `brightrun init` has filled (catalog, plan, templates, seeds)."""
-    return _new_url(backend, tmp_path, pg_server, _initialized[backend])
+    return new_database(source=request.getfixturevalue(f"_initialized_{backend}"))
 
 
 @pytest.fixture
@@ -108,17 +126,19 @@ def store(db_url):
     eng.dispose()
 
 
+def pytest_collection_modifyitems(items):
+    """Mark the PostgreSQL tests, which their fixtures tell: the `postgresql` backend parameter, or
+    the server itself. `browser` and `slow` are marked where the tests are written."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgresql = callspec is not None and callspec.params.get("backend") == "postgresql"
+        if on_postgresql or "pg_server" in item.fixturenames:
+            item.add_marker(pytest.mark.postgres)
+
+
 def pytest_terminal_summary(terminalreporter):
     """The fault table: every fault with its items, lost, duplicated and stuck counts."""
-    from tests.test_faults import FAULT_ROWS
-
-    if not FAULT_ROWS:
-        return
-    write = terminalreporter.write_line
-    write("")
-    write(f"{'fault':44s} {'items':>5s} {'lost':>5s} {'duplicated':>10s} {'stuck':>5s}")
-    for fault, items, lost, duplicated, stuck in FAULT_ROWS:
-        write(f"{fault:44s} {items:5d} {lost:5d} {duplicated:10d} {stuck:5d}")
+    fault_table.write_table(terminalreporter.write_line)
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -127,3 +147,39 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture
+def page_store(template_db, tmp_path, monkeypatch):
+    """A copy of the template store that the app under test opens (offline provider, no key)."""
+    target = tmp_path / "app.db"
+    shutil.copy(template_db, target)
+    url = f"sqlite:///{target}"
+    monkeypatch.setenv("BRIGHTRUN_DATABASE_URL", url)
+    monkeypatch.setenv("BRIGHTRUN_PROVIDER", "offline")
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    engine = open_engine(url)
+    yield engine
+    engine.dispose()
+    st.cache_resource.clear()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def db_engine(tmp_path, monkeypatch):
+    """An initialized SQLite store that the app under test opens (offline provider, no key)."""
+    url = f"sqlite:///{tmp_path / 'ui.db'}"
+    monkeypatch.setenv("BRIGHTRUN_DATABASE_URL", url)
+    monkeypatch.setenv("BRIGHTRUN_PROVIDER", "offline")
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("BRIGHTRUN_ANTHROPIC_API_KEY", raising=False)
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    engine = open_engine(url)
+    initialize(engine, Settings(_env_file=None, anthropic_api_key=None, provider="offline", database_url=url))
+    yield engine
+    st.cache_resource.clear()  # stops the app's background runner
+    get_settings.cache_clear()
+    engine.dispose()

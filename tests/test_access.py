@@ -415,15 +415,16 @@ class FakeOIDCProvider:
         self.server.server_close()
 
 
+@pytest.mark.browser
 def test_sign_in_in_the_browser_records_the_reviewer_and_sign_out_closes_the_app(template_db, tmp_path):
     """`streamlit run` with [auth]: the sign-in screen, the provider's round trip, the signed-in
     sidebar, a decision recorded for the ID token's email, and the sign-out."""
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.support.streamlit_server import start_claude_app, stop_app
+    from tests.support.browser import launch_chromium, wait_ready
     from tests.support.fake_messages_api import FakeMessagesAPI
-    from tests.support.postgres import free_port
-    from tests.test_e2e_browser import CHROMIUM, CHROMIUM_ARGS, wait_ready
+    from tests.support.ports import free_port
+    from tests.support.streamlit_server import start_claude_app, stop_app
 
     database = tmp_path / "app.db"
     shutil.copy(template_db, database)
@@ -438,7 +439,7 @@ def test_sign_in_in_the_browser_records_the_reviewer_and_sign_out_closes_the_app
                                         BRIGHTRUN_SECRETS_FILE=str(secrets_file))
         try:
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+                browser = launch_chromium(p)
                 page = browser.new_page()
                 page.set_default_timeout(30_000)
                 page.goto(f"{base}/review?id=1")

@@ -10,8 +10,6 @@ from __future__ import annotations
 import codecs
 import json
 import shutil
-import subprocess
-import sys
 import time
 import tracemalloc
 from pathlib import Path
@@ -33,9 +31,9 @@ from brightrun_gen.services.importing import import_file, import_paths
 from brightrun_gen.services.setup import initialize
 from brightrun_gen.store import catalog_repo, conversations as conv_store, tables as t
 from brightrun_gen.store.db import read
-from tests.conftest import REAL_SEEDS, REPO
-from tests.support.environment import clean_env
+from tests.support.cli_process import run_cli
 from tests.support.fake_messages_api import FakeMessagesAPI, default_conversation
+from tests.support.paths import REAL_SEEDS, REPO
 
 SQL = "'); DROP TABLE conversations;--"
 HTML = "<script>alert(1)</script>"
@@ -381,11 +379,6 @@ def _hostile_record() -> dict:
             "metadata": metadata}
 
 
-def _brightrun_cli(db_url: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "brightrun_gen", *args, "--db", db_url], capture_output=True,
-                          text=True, cwd=REPO, env=clean_env(), timeout=120)
-
-
 def test_sql_and_html_in_every_field_round_trip_verbatim(store, db_url, tmp_path):
     record = _hostile_record()
     path = write_json(tmp_path / "hostile.json", _brightrun_file(record, name=HOSTILE))
@@ -395,7 +388,7 @@ def test_sql_and_html_in_every_field_round_trip_verbatim(store, db_url, tmp_path
     result = import_file(store, path)
 
     assert result.outcome == "imported", result.message
-    shown = _brightrun_cli(db_url, "show", record["key"], "--json")
+    shown = run_cli("show", record["key"], "--json", db=db_url)
     assert shown.returncode == 0, shown.stderr
     data = json.loads(shown.stdout)
     assert data["key"] == record["key"]
@@ -404,7 +397,7 @@ def test_sql_and_html_in_every_field_round_trip_verbatim(store, db_url, tmp_path
     assert data["metadata"] == record["metadata"]
     assert set(inspect(store).get_table_names()) == tables_before >= {tbl.name for tbl in t.metadata.sorted_tables}
     assert count(store, t.conversations) == before + 1
-    listed = json.loads(_brightrun_cli(db_url, "list", "--persona", SQL, "--json").stdout)
+    listed = json.loads(run_cli("list", "--persona", SQL, "--json", db=db_url).stdout)
     assert [row["key"] for row in listed] == [record["key"]]
 
 

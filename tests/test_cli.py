@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import REAL_SEEDS, REPO
-from tests.support.environment import clean_env
-
-
-def run(*args: str, db: str | None = None) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "brightrun_gen", *args] + (["--db", db] if db else [])
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=clean_env(), timeout=120)
+from tests.support.cli_process import run_cli as run
+from tests.support.paths import REAL_SEEDS
 
 
 @pytest.fixture
@@ -53,14 +46,15 @@ def test_import_of_a_bad_file_exits_1_with_the_reason(sqlite_url, tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_list_filters_and_show(sqlite_url):
-    run("init", db=sqlite_url)
-    tier3 = json.loads(run("list", "--tier", "3", "--json", db=sqlite_url).stdout)
+# The commands that read a store get a copy of the one `brightrun init` filled (conftest's db_url).
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_list_filters_and_show(db_url):
+    tier3 = json.loads(run("list", "--tier", "3", "--json", db=db_url).stdout)
     assert len(tier3) == 17  # 15 planned + 2 of our seed conversations
     assert sum(r["source"] == "plan" for r in tier3) == 15
-    marcus = json.loads(run("list", "--persona", "Marcus", "--json", db=sqlite_url).stdout)
+    marcus = json.loads(run("list", "--persona", "Marcus", "--json", db=db_url).stdout)
     assert marcus and {r["persona"] for r in marcus} == {"marcus_thompson"}
-    shown = json.loads(run("show", "seed_01", "--json", db=sqlite_url).stdout)
+    shown = json.loads(run("show", "seed_01", "--json", db=db_url).stdout)
     assert shown["key"] == "seed_01" and 8 <= len(shown["turns"]) <= 16
     assert shown["quality"]["score"] >= 8
 
@@ -72,9 +66,9 @@ def test_list_filters_and_show(sqlite_url):
     (("list", "--status", "finished"), 2, "invalid choice"),
     (("frobnicate",), 2, "invalid choice"),
 ])
-def test_bad_input_is_one_line_on_stderr_without_traceback(sqlite_url, args, code, message):
-    run("init", db=sqlite_url)
-    result = run(*args, db=sqlite_url)
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_bad_input_is_one_line_on_stderr_without_traceback(db_url, args, code, message):
+    result = run(*args, db=db_url)
     assert result.returncode == code
     assert message in result.stderr
     assert "Traceback" not in result.stderr

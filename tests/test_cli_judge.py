@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.support.paths import REPO
 from tests.support.environment import clean_env
 from tests.support.fake_messages_api import FakeMessagesAPI
 

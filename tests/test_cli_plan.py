@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from tests.conftest import REAL_SEEDS
-from tests.test_cli import run
+from tests.support.paths import REAL_SEEDS
+from tests.support.cli_process import run_cli as run
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ import pytest
 
 from brightrun_gen.services.importing import import_paths
 from tests.support.twins import generate_twins
-from tests.test_cli import run
-from tests.test_dedupe import conversation_file, light_rewrite, seed_01_turns
-from tests.test_ui_pages import open_page, store as page_store  # noqa: F401 (a fixture)
+from tests.support.cli_process import run_cli as run
+from tests.support.conversation_files import conversation_file, light_rewrite, seed_01_turns
+from tests.support.apptest import open_page
 
 
 @pytest.fixture

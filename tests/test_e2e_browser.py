@@ -13,13 +13,13 @@ import sys
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.conftest import REPO
+from tests.support.browser import launch_chromium, wait_ready
+from tests.support.paths import REPO
 from tests.support.streamlit_server import app_env, start_app, stop_app
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = REPO / "test-output"
+
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def app(tmp_path):
 @pytest.fixture
 def page(request):
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = launch_chromium(p)
         context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
         page = context.new_page()
         page.set_default_timeout(30_000)
@@ -44,11 +44,6 @@ def page(request):
             SCREENSHOTS.mkdir(exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
         browser.close()
-
-
-def wait_ready(page) -> None:
-    page.wait_for_selector('[data-testid="stApp"]')
-    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=30_000)
 
 
 def choose(page, label: str, option: str) -> None:

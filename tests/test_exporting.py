@@ -29,9 +29,9 @@ from brightrun_gen.store import catalog_repo, conversations as conv_store
 from brightrun_gen.store.conversations import ConversationQuery
 from brightrun_gen.store.db import make_engine, write
 from brightrun_gen.store.migrations import migrate
-from tests.conftest import REAL_SEEDS
+from tests.support.cli_process import run_cli as run
 from tests.support.fake_messages_api import FakeMessagesAPI
-from tests.test_cli import run
+from tests.support.paths import REAL_SEEDS
 
 # The `datasets` JSON loader is local; never let it look for a hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -93,16 +93,12 @@ def approved(store, claude):
 
 
 @pytest.fixture
-def second_store(backend, tmp_path, pg_server, settings):
+def second_store(new_database, settings):
     """Another store on the same backend with the catalog only: the plan's keys would collide.
 
     (conftest's `engine` would share the SQLite file with `store`, hence a fixture of our own.)
     """
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'second.db'}"
-    else:
-        url = pg_server.url(pg_server.create_database())
-    engine = make_engine(url)
+    engine = make_engine(new_database("second.db"))
     migrate(engine)
     with write(engine) as conn:
         catalog_repo.save_catalog(conn, load_catalog(settings.catalog_dir))

@@ -12,7 +12,14 @@ from datetime import datetime
 import anthropic
 import pytest
 
-from tests.support.fake_messages_api import MIN_CACHEABLE_TOKENS, FakeMessagesAPI, default_conversation, slow
+from tests.support.fake_messages_api import (
+    MIN_CACHEABLE_TOKENS,
+    FakeMessagesAPI,
+    RecordedRequest,
+    default_conversation,
+    max_in_flight,
+    slow,
+)
 
 MODEL = "claude-sonnet-5-5"
 API_KEY = "sk-test-fake"
@@ -341,7 +348,7 @@ def test_latency_is_applied_server_side():
 
 
 def test_concurrent_calls_are_all_recorded():
-    with FakeMessagesAPI(latency=0.05) as server:
+    with FakeMessagesAPI(latency=0.2) as server:
         with anthropic.Anthropic(api_key=API_KEY, base_url=server.base_url) as sdk:
             errors = []
 
@@ -352,15 +359,34 @@ def test_concurrent_calls_are_all_recorded():
                     errors.append(exc)
 
             threads = [threading.Thread(target=call) for _ in range(20)]
-            started = time.monotonic()
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
-            elapsed = time.monotonic() - started
         assert errors == []
         assert server.count() == 20
-        assert elapsed < 20 * 0.05  # handled in parallel
+        assert server.max_in_flight() >= 10  # handled in parallel: at least half were in the server at once
+
+
+def test_calls_one_after_the_other_are_never_in_flight_together():
+    with FakeMessagesAPI(latency=0.05) as server:
+        with anthropic.Anthropic(api_key=API_KEY, base_url=server.base_url) as sdk:
+            for _ in range(3):
+                create(sdk)
+        (first, second, third) = server.requests
+        assert first.time < first.answered <= second.time < second.answered <= third.time < third.answered
+        assert second.answered - second.time >= 0.05
+        assert server.max_in_flight() == 1
+
+
+def test_max_in_flight_counts_overlapping_requests_only():
+    def request(arrived: float, answered: float | None) -> RecordedRequest:
+        return RecordedRequest("POST", "/v1/messages", {}, None, arrived, answered=answered)
+
+    assert max_in_flight([]) == 0
+    assert max_in_flight([request(0, 1), request(1, 2), request(2, 3)]) == 1  # each answered as the next arrives
+    assert max_in_flight([request(0, 3), request(1, 2), request(1.5, 4), request(3.5, 5)]) == 3
+    assert max_in_flight([request(0, 1), request(2, None), request(5, 6)]) == 2  # unanswered: still in flight
 
 
 def test_random_rate_limits_are_absorbed_by_sdk_retries():

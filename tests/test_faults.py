@@ -17,12 +17,16 @@ from brightrun_gen.services import runner as runner_service
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import make_engine, read
 from brightrun_gen.store.tables import utcnow
-from tests.support.fake_messages_api import FakeMessagesAPI, _normalise
+from tests.support import fault_table
+from tests.support.cli_process import finish, start_claude_cli
+from tests.support.fake_claude import claude_settings
+from tests.support.fake_messages_api import FakeMessagesAPI
+from tests.support.store_state import item_statuses, plan_ids
 from tests.support.streamlit_client import SIDEBAR, StreamlitClient
 from tests.support.streamlit_server import start_claude_app, stop_app
-from tests.test_runner import _cli, claude_settings, finish, item_statuses, plan_ids, wait_until
+from tests.support.waiting import wait_until
 
-FAULT_ROWS: list[tuple] = []
+pytestmark = pytest.mark.slow
 
 
 def audit(store, job_id: int, ids: list[int], fault: str, backend: str) -> dict:
@@ -45,7 +49,7 @@ def audit(store, job_id: int, ids: list[int], fault: str, backend: str) -> dict:
     failed_without_reason = sum(1 for s, e, _ in items if s == "failed" and not e)
     lost = len(ids) - succeeded - sum(1 for s, e, _ in items if s == "failed" and e)
     duplicated = sum(1 for n in versions.values() if n > 1)
-    FAULT_ROWS.append((f"{fault} [{backend}]", len(ids), lost, duplicated, stuck))
+    fault_table.add_row(f"{fault} [{backend}]", len(ids), lost, duplicated, stuck)
     assert orphan_turns == 0 and empty_versions == 0, "a conversation was half-written"
     assert failed_without_reason == 0
     assert (lost, duplicated, stuck) == (0, 0, 0)
@@ -57,11 +61,11 @@ def test_kill_9_of_a_worker_during_a_job_of_50(store, db_url, backend):
     with FakeMessagesAPI(latency=0.15) as fake:
         ids = plan_ids(store, 50)
         job = runner_service.enqueue(store, kind="selected", conversation_ids=ids, settings=claude_settings(fake))
-        worker = _cli(db_url, fake, "worker", "--concurrency", "6")
+        worker = start_claude_cli(db_url, fake, "worker", "--concurrency", "6")
         wait_until(lambda: item_statuses(store, job.job_id).get("succeeded", 0) >= 10, what="ten items done")
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait()
-        out, err = finish(_cli(db_url, fake, "resume", str(job.job_id)))
+        out, err = finish(start_claude_cli(db_url, fake, "resume", str(job.job_id)))
         assert audit(store, job.job_id, ids, "kill -9 worker", backend)["succeeded"] == 50
 
 
@@ -94,7 +98,7 @@ def test_api_answering_only_529_for_30_seconds(store, backend):
         settings = claude_settings(fake, sdk_max_retries=1)
         ids = plan_ids(store, 8)
         job = runner_service.enqueue(store, kind="selected", conversation_ids=ids, settings=settings)
-        recover = threading.Timer(30.0, lambda: setattr(fake, "default", _normalise("ok")))
+        recover = threading.Timer(30.0, lambda: fake.set_default("ok"))
         recover.start()
         try:
             runner = runner_service.Runner(store, settings, concurrency=4)
@@ -154,6 +158,7 @@ def _open_one_session(base: str) -> None:
     asyncio.run(open_page())
 
 
+@pytest.mark.browser
 def test_kill_9_of_the_streamlit_server_during_a_job_of_50(store, db_url, backend, tmp_path):
     q = t.generation_queue.c
     with FakeMessagesAPI(latency=0.2) as fake:
@@ -173,7 +178,7 @@ def test_kill_9_of_the_streamlit_server_during_a_job_of_50(store, db_url, backen
             by_server = conn.scalar(select(func.count()).where(
                 q.job_id == job.job_id, q.status == "succeeded", q.lease_owner.contains(f":{server.pid}:")))
         assert 10 <= by_server < 50, "the server's own runner did the first part of the job"
-        resumed = _cli(db_url, fake, "resume")
+        resumed = start_claude_cli(db_url, fake, "resume")
         out, err = finish(resumed)
         assert resumed.returncode == 0, err
         assert audit(store, job.job_id, ids, "kill -9 Streamlit server", backend)["succeeded"] == 50

@@ -10,8 +10,10 @@ from brightrun_gen.llm.factory import make_provider
 from brightrun_gen.services.generation import generate_one
 from brightrun_gen.store import conversations as conv_store, logs as log_store
 from brightrun_gen.store.db import read, write
+from tests.support.cli_process import run_cli
+from tests.support.environment import clean_env
 from tests.support.fake_messages_api import FakeMessagesAPI
-from tests.test_secrets import dump_tables
+from tests.support.store_state import dump_tables
 
 FAKE_KEY = "sk-ant-test-0123456789-do-not-store"
 
@@ -154,17 +156,11 @@ def test_anthropic_without_a_key_is_a_clear_error(settings):
         make_provider(settings, "anthropic")
 
 
+@pytest.mark.slow
 def test_cli_generate_with_the_real_sdk_after_two_429s(fake, tmp_path):
-    import subprocess
-    import sys
-
-    from tests.conftest import REPO
-    from tests.support.environment import clean_env
-
     db = f"sqlite:///{tmp_path / 'cli.db'}"
     env = clean_env(ANTHROPIC_API_KEY=FAKE_KEY, ANTHROPIC_BASE_URL=fake.base_url, BRIGHTRUN_JUDGE="false")
-    run = lambda *args: subprocess.run([sys.executable, "-m", "brightrun_gen", *args, "--db", db],  # noqa: E731
-                                       cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    run = lambda *args: run_cli(*args, db=db, env=env)  # noqa: E731
     assert run("init").returncode == 0
     fake.enqueue("429", "429", "ok")
     result = run("generate", "T1-004")

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from brightrun_gen.services.importing import import_paths
 from brightrun_gen.store import conversations as conv_store, tables as t
 from brightrun_gen.store.db import read
-from tests.conftest import REAL_SEEDS
+from tests.support.paths import REAL_SEEDS
 
 
 def _count(engine, table) -> int:

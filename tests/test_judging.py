@@ -18,9 +18,9 @@ from brightrun_gen.services.exporting import ExportRequest, export
 from brightrun_gen.store import conversations as conv_store, judgements as judge_store, logs as log_store, tables as t
 from brightrun_gen.store.db import make_engine, read, write
 from brightrun_gen.store.migrations import migrate
-from tests.conftest import REPO
+from tests.support.paths import REPO
 from tests.support.fake_messages_api import FakeMessagesAPI, request_text
-from tests.test_secrets import dump_tables
+from tests.support.store_state import dump_tables
 
 FAKE_KEY = "sk-ant-test-judge-0123456789"
 RUBRIC = parse_rubric((REPO / "prompts" / "rubric.yaml").read_text(encoding="utf-8"))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
-
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.support.paths import REPO
+from tests.support.source_imports import imported_modules
+
 PAGE_FILES = [REPO / "app.py", *sorted((REPO / "pages").glob("*.py"))]
 PACKAGE_FILES = sorted((REPO / "brightrun_gen").rglob("*.py"))
 CLI_FILES = [*sorted((REPO / "brightrun_gen").glob("cli*.py")), REPO / "brightrun_gen" / "__main__.py"]
@@ -15,17 +14,6 @@ CLI_FILES = [*sorted((REPO / "brightrun_gen").glob("cli*.py")), REPO / "brightru
 FRONT_DOOR = ("brightrun_gen.brightrun", "brightrun_gen.config", "brightrun_gen.errors", "brightrun_gen.domain",
               "brightrun_gen.cli")
 FORBIDDEN_IN_PAGES = ("sqlalchemy", "anthropic", "psycopg", "brightrun_gen.store", "brightrun_gen.llm", "threading")
-
-
-def imported_modules(path: Path) -> set[str]:
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-            found |= {f"{node.module}.{alias.name}" for alias in node.names}
-    return found
 
 
 @pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)

@@ -6,7 +6,11 @@ clients and measurements with 5 sessions and a job of 60 at the local Messages A
 
 from __future__ import annotations
 
+import pytest
+
 from bench.bench_load import run_load
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SESSIONS = 5
 JOB = 60

@@ -13,9 +13,9 @@ from brightrun_gen.domain.phrases import count_phrases, over_share, with_example
 from brightrun_gen.services import dataset, generation
 from brightrun_gen.services.generation import generate_one
 from brightrun_gen.services.importing import import_paths
-from tests.conftest import REAL_SEEDS
+from tests.support.paths import REAL_SEEDS
 from tests.support.twins import generate_twins
-from tests.test_dedupe import conversation_file, find
+from tests.support.conversation_files import conversation_file, find
 
 NAMES = ["Marcus", "Priya", "Linda", "Dana", "Omar"]
 STOCK_OPENING = "I’m really glad you reached out, {name}."

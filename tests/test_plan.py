@@ -16,8 +16,8 @@ from brightrun_gen.domain.models import PlannedRow
 from brightrun_gen.domain.planning import PlanRequest, parse_tiers, seed_stories
 from brightrun_gen.domain.seedfiles import parse_seed_file
 from brightrun_gen.errors import InputError
-from tests.conftest import REPO
-from tests.test_prompts import pool
+from tests.support.paths import REPO
+from tests.support.example_pool import pool
 
 CATALOG_DIR = REPO / "seeds" / "catalog"
 CATALOG = load_catalog(CATALOG_DIR)

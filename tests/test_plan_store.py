@@ -15,7 +15,7 @@ from brightrun_gen.errors import InputError
 from brightrun_gen.services.setup import initialize
 from brightrun_gen.store import plan_rows
 from brightrun_gen.store.db import make_engine, read
-from tests.conftest import REAL_SEEDS, REPO
+from tests.support.paths import REAL_SEEDS, REPO
 
 
 @pytest.fixture

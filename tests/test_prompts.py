@@ -8,30 +8,21 @@ from pathlib import Path
 import pytest
 
 from brightrun_gen.domain.answers import parse_answer
-from brightrun_gen.domain.catalog import build_plan, load_catalog
-from brightrun_gen.domain.examples import Example, choose_examples, match_topic, tells_same_story
+from brightrun_gen.domain.catalog import build_plan
+from brightrun_gen.domain.examples import choose_examples, tells_same_story
 from brightrun_gen.domain.prompt_values import SharedInputs, beat_spans, prompt_values
 from brightrun_gen.domain.prompts import SECTIONS, parse_template, prompt_size, render
 from brightrun_gen.domain.quality import RULES, WordLimits, rules_with
-from brightrun_gen.domain.seedfiles import parse_seed_file
 from brightrun_gen.errors import InvalidAnswer, TemplateError
 from brightrun_gen.services.templates import read_templates
-from tests.conftest import REAL_SEEDS, REPO
+from tests.support.example_pool import CATALOG, SEEDS, pool
+from tests.support.paths import REPO
 
-CATALOG = load_catalog(REPO / "seeds" / "catalog")
 TEMPLATES = {tpl.tier: tpl for tpl in read_templates(REPO / "prompts")}
-SEEDS = [r for path in sorted((REPO / "seeds" / "conversations").glob("*.json")) for r in parse_seed_file(path)]
 PLAN = build_plan(CATALOG, seeds=[r.dimensions for r in SEEDS])
 SHARED = SharedInputs(CATALOG)
 
 
-def pool() -> list[Example]:
-    """Our seeds and the firm's real seeds, as the generation service builds its example pool."""
-    real = [r for path in sorted(REAL_SEEDS.glob("*.json")) for r in parse_seed_file(path)]
-    return [Example(r.key, r.metadata.get("title", r.key), "real" if r in real else "seed", r.dimensions,
-                    tuple((t.role, t.content) for t in r.turns),
-                    r.dimensions.topic if r in SEEDS else match_topic(r.dimensions.topic, CATALOG))
-            for r in [*SEEDS, *real]]
 
 
 def rendered(row, examples=(), shared=SHARED, **kwargs):

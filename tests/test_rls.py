@@ -20,7 +20,7 @@ from brightrun_gen.services.setup import initialize
 from brightrun_gen.store import conversations as conv_store, tables as t
 from brightrun_gen.store.db import make_engine
 from brightrun_gen.store.migrations import MIGRATIONS, migrate
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 SCRIPT = REPO / "sql" / "supabase_rls.sql"
 TENANTS = ("tenant_a", "tenant_b")

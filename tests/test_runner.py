@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from queue import SimpleQueue
 
 import pytest
@@ -17,48 +16,13 @@ from brightrun_gen.config import Settings
 from brightrun_gen.services import progress, runner as runner_service
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import read, write
-from tests.conftest import REPO
+from tests.support.cli_process import finish, start_claude_cli
 from tests.support.environment import clean_env
+from tests.support.fake_claude import FAKE_KEY, claude_settings
 from tests.support.fake_messages_api import FakeMessagesAPI
-
-FAKE_KEY = "sk-ant-test-runner-key"
-
-
-def wait_until(condition, timeout: float = 60.0, what: str = "condition"):
-    """Poll persisted state until it holds: synchronization on a fact, never a fixed sleep."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def claude_settings(fake, **overrides) -> Settings:
-    values = dict(_env_file=None, anthropic_api_key=FAKE_KEY, anthropic_base_url=fake.base_url,
-                  provider="anthropic", request_timeout=10, sdk_max_retries=2, lease_seconds=3.0, judge=False)
-    return Settings(**{**values, **overrides})
-
-
-def plan_ids(store, n: int) -> list[int]:
-    with read(store) as conn:
-        return list(conn.scalars(select(t.conversations.c.id).where(t.conversations.c.source == "plan")
-                                 .order_by(t.conversations.c.id).limit(n)))
-
-
-def versions_per_conversation(store, ids) -> dict[int, int]:
-    v = t.conversation_versions.c
-    with read(store) as conn:
-        rows = conn.execute(select(v.conversation_id, func.count()).where(v.conversation_id.in_(ids))
-                            .group_by(v.conversation_id)).all()
-    return {cid: 0 for cid in ids} | dict(rows)
-
-
-def item_statuses(store, job_id) -> dict[str, int]:
-    q = t.generation_queue.c
-    with read(store) as conn:
-        return dict(conn.execute(select(q.status, func.count()).where(q.job_id == job_id).group_by(q.status)).all())
+from tests.support.paths import REPO
+from tests.support.store_state import item_statuses, plan_ids, versions_per_conversation
+from tests.support.waiting import wait_until
 
 
 def test_enqueueing_a_queued_row_twice_does_not_duplicate_it(store, settings):
@@ -76,14 +40,12 @@ def test_a_job_runs_concurrently_and_reports_progress(store):
         settings = claude_settings(fake)
         ids = plan_ids(store, 12)
         job = runner_service.enqueue(store, kind="selected", conversation_ids=ids, settings=settings, concurrency=6)
-        started = time.monotonic()
         runner_service.Runner(store, settings, concurrency=6).run_until_idle(job.job_id)
-        elapsed = time.monotonic() - started
         snap = progress.job_progress(store, job.job_id)
         assert (snap.status, snap.total, snap.succeeded, snap.failed) == ("done", 12, 12, 0)
         assert snap.cost_usd > 0 and snap.input_tokens > 0
         assert fake.count() == 12
-        assert elapsed < 12 * 0.2  # faster than one at a time
+        assert fake.max_in_flight() == 6  # six calls in the server at once, never more
         assert set(versions_per_conversation(store, ids).values()) == {1}
 
 
@@ -98,6 +60,7 @@ def test_current_item_label_names_persona_and_topic(store, settings):
     assert label.startswith(f"Generating #{ids[0]}: ") and " – " in label
 
 
+@pytest.mark.slow
 def test_rate_limits_slow_the_whole_runner_and_nothing_is_lost(store):
     with FakeMessagesAPI(rate_limit_fraction=0.3, seed=7, retry_after=0.05) as fake:
         settings = claude_settings(fake, sdk_max_retries=0)
@@ -139,34 +102,17 @@ def test_stop_mid_job_keeps_finished_work_and_stores_nothing_partial(store):
         assert progress.job_progress(store, job.job_id).status == "stopped"
 
 
-def _cli(db_url: str, fake, *args: str) -> subprocess.Popen:
-    env = clean_env(ANTHROPIC_API_KEY=FAKE_KEY, ANTHROPIC_BASE_URL=fake.base_url, BRIGHTRUN_PROVIDER="anthropic",
-                    BRIGHTRUN_LEASE_SECONDS="3", BRIGHTRUN_DATABASE_URL=db_url, BRIGHTRUN_JUDGE="false")
-    return subprocess.Popen([sys.executable, "-m", "brightrun_gen", *args], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def finish(process: subprocess.Popen, timeout: float = 90) -> tuple[str, str]:
-    """Wait for a CLI process; on a hang, show where it is stuck before failing."""
-    try:
-        return process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        dump = subprocess.run(["py-spy", "dump", "--pid", str(process.pid)], capture_output=True, text=True)
-        process.kill()
-        out, err = process.communicate()
-        raise AssertionError(f"process hung; stacks:\n{dump.stdout}{dump.stderr}\nstderr:\n{err[-3000:]}") from None
-
-
+@pytest.mark.slow
 def test_kill_9_mid_job_then_resume_stores_every_conversation_exactly_once(store, db_url):
     with FakeMessagesAPI(latency=0.25) as fake:
         ids = plan_ids(store, 16)
         job = runner_service.enqueue(store, kind="selected", conversation_ids=ids, settings=claude_settings(fake))
-        worker = _cli(db_url, fake, "resume", str(job.job_id), "--concurrency", "4")
+        worker = start_claude_cli(db_url, fake, "resume", str(job.job_id), "--concurrency", "4")
         wait_until(lambda: item_statuses(store, job.job_id).get("succeeded", 0) >= 4, what="first items done")
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait()
         assert item_statuses(store, job.job_id).get("succeeded", 0) < 16
-        resumed = _cli(db_url, fake, "resume")
+        resumed = start_claude_cli(db_url, fake, "resume")
         out, err = finish(resumed)
         assert resumed.returncode == 0, err
         assert item_statuses(store, job.job_id) == {"succeeded": 16}
@@ -179,7 +125,7 @@ def test_two_workers_on_postgresql_never_run_the_same_item(store, db_url):
     with FakeMessagesAPI(latency=0.3) as fake:
         ids = plan_ids(store, 40)
         job = runner_service.enqueue(store, kind="selected", conversation_ids=ids, settings=claude_settings(fake))
-        workers = [_cli(db_url, fake, "worker", "--once", "--concurrency", "4") for _ in range(2)]
+        workers = [start_claude_cli(db_url, fake, "worker", "--once", "--concurrency", "4") for _ in range(2)]
         for w in workers:
             finish(w)
             assert w.returncode == 0
@@ -242,12 +188,13 @@ def test_a_stopped_job_whose_worker_died_ends_stopped(store, settings):
 
 
 WARM_UP_SCRIPT = """
-import sys, time
+import sys
 from brightrun_gen import cli
 from brightrun_gen.config import Settings
 from brightrun_gen.llm.factory import ANTHROPIC_MODULE, preload_provider
 from brightrun_gen.services.runner import start_background_runner
 from brightrun_gen.store.db import make_engine
+from tests.support.waiting import wait_until
 
 url = sys.argv[1]
 assert cli.main(["--db", url, "init"]) == 0
@@ -256,10 +203,8 @@ preload_provider(Settings(_env_file=None, anthropic_api_key=None, provider="offl
 assert "anthropic" not in sys.modules, "the SDK was preloaded for the offline provider"
 settings = Settings(_env_file=None, anthropic_api_key="sk-ant-test-warm-up", provider="anthropic", database_url=url)
 runner = start_background_runner(make_engine(url), settings)
-deadline = time.monotonic() + 60
-while not hasattr(sys.modules.get(ANTHROPIC_MODULE), "AnthropicProvider"):
-    assert time.monotonic() < deadline, "the runner did not import the SDK within 60 s"
-    time.sleep(0.02)
+wait_until(lambda: hasattr(sys.modules.get(ANTHROPIC_MODULE), "AnthropicProvider"), timeout=60,
+           what="the runner to import the SDK", interval=0.02)
 assert "anthropic" in sys.modules
 runner.shutdown()
 print("warmed up")

@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
-import sys
-import time
 
 import pytest
 from sqlalchemy import select
@@ -28,9 +26,12 @@ from brightrun_gen.services.generation import generate_one
 from brightrun_gen.services.review import review
 from brightrun_gen.store import queue, tables as t
 from brightrun_gen.store.db import make_engine, read
-from tests.conftest import REPO
+from tests.support.cli_process import run_cli
 from tests.support.environment import clean_env
+from tests.support.fake_claude import claude_settings
 from tests.support.fake_messages_api import FakeMessagesAPI
+from tests.support.store_state import dump_tables, plan_ids
+from tests.support.waiting import wait_until
 
 KEY = "sk-ant-api03-SECRET-canary-123"
 # A leak may be partial (a prefix, a "redacted" tail): look for the part no other text has.
@@ -44,22 +45,6 @@ def assert_no_key(text: str, where: str) -> None:
         assert fragment not in text, f"the API key leaks into {where}"
 
 
-def dump_tables(engine) -> str:
-    """Every value of every table as text."""
-    parts = []
-    with read(engine) as conn:
-        for table in t.metadata.sorted_tables:
-            for row in conn.execute(select(table)):
-                parts.append(json.dumps([str(v) for v in row], ensure_ascii=False))
-    return "\n".join(parts)
-
-
-def plan_ids(engine, n: int, offset: int = 0) -> list[int]:
-    c = t.conversations.c
-    with read(engine) as conn:
-        return list(conn.scalars(select(c.id).where(c.source == "plan").order_by(c.id).offset(offset).limit(n)))
-
-
 def stored_errors(engine) -> list[str]:
     q, c, g = t.generation_queue.c, t.conversations.c, t.generation_logs.c
     with read(engine) as conn:
@@ -70,9 +55,8 @@ def stored_errors(engine) -> list[str]:
 
 
 def claude(fake: FakeMessagesAPI, **overrides) -> Settings:
-    values = dict(_env_file=None, anthropic_api_key=KEY, anthropic_base_url=fake.base_url, provider="anthropic",
-                  request_timeout=10, sdk_max_retries=1, regenerate_attempts=2, lease_seconds=30)
-    return Settings(**{**values, **overrides})
+    return claude_settings(fake, **{"anthropic_api_key": KEY, "sdk_max_retries": 1, "regenerate_attempts": 2,
+                                    "lease_seconds": 30, **overrides})
 
 
 # --- Settings --------------------------------------------------------------------------------
@@ -110,15 +94,6 @@ def test_a_key_pasted_into_the_wrong_setting_is_not_echoed_by_its_error(monkeypa
 # --- services ----------------------------------------------------------------------------------
 
 
-def wait_until(condition, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out")
-
-
 def test_the_key_is_in_no_table_export_log_or_error(store, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     for name in LOGGERS:
@@ -147,7 +122,7 @@ def test_the_key_is_in_no_table_export_log_or_error(store, tmp_path, caplog):
             with read(store) as conn:
                 return queue.get_job(conn, batch.job_id).status == "done"
 
-        wait_until(batch_done)
+        wait_until(batch_done, timeout=30, what="the batch job to be done")
         assert estimate(store, queued[:2], settings=settings).input_tokens > 0
         assert KEY in " ".join(fake.api_keys_seen())  # the key did go where it belongs
 
@@ -192,20 +167,20 @@ def test_a_key_echoed_by_the_server_is_not_stored(store):
 # --- the CLI as a process ----------------------------------------------------------------------
 
 
-def run_cli(db_url: str, fake: FakeMessagesAPI, *args: str) -> subprocess.CompletedProcess:
+def run_canary_cli(db_url: str, fake: FakeMessagesAPI, *args: str) -> subprocess.CompletedProcess:
     env = clean_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=fake.base_url, ANTHROPIC_LOG="debug",
                     BRIGHTRUN_PROVIDER="anthropic", BRIGHTRUN_SDK_MAX_RETRIES="1", BRIGHTRUN_REGENERATE_ATTEMPTS="2",
                     BRIGHTRUN_DATABASE_URL=db_url, BRIGHTRUN_JUDGE="false")
-    return subprocess.run([sys.executable, "-m", "brightrun_gen", *args], capture_output=True, text=True,
-                          cwd=REPO, env=env, timeout=120)
+    return run_cli(*args, env=env)
 
 
+@pytest.mark.slow
 def test_the_cli_never_prints_or_stores_the_key(tmp_path):
     db_url = f"sqlite:///{tmp_path / 'cli.db'}"
     outputs: list[tuple[str, subprocess.CompletedProcess]] = []
     with FakeMessagesAPI() as fake:
         def cli(*args: str, code: int | None = 0) -> subprocess.CompletedProcess:
-            result = run_cli(db_url, fake, *args)
+            result = run_canary_cli(db_url, fake, *args)
             outputs.append((" ".join(args), result))
             if code is not None:
                 assert result.returncode == code, (args, result.stderr[-2000:])

@@ -15,9 +15,8 @@ from brightrun_gen.domain.models import (
 )
 from brightrun_gen.domain.seedfiles import parse_seed_file, parse_seed_text
 from brightrun_gen.errors import SeedFileError
+from tests.support.paths import REAL_SEEDS
 
-# /work/shared sits beside the repo here; CI symlinks `shared` beside its clone.
-REAL_SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "real-seeds"
 REAL_FILES = sorted(REAL_SEEDS.glob("*.json"))
 FIRST_FILE = REAL_SEEDS / "c-alpha-build_v3.4-LoRA-FP-convo-01-complete.json"
 JENNIFER_FILE = REAL_SEEDS / "c-alpha-build_v3.4-LoRA-FP-convo-07-complete.json"

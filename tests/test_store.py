@@ -45,6 +45,7 @@ def test_old_database_is_upgraded_in_place(empty_url):
         conn.execute(t.personas.insert().values(key="kept", name="Kept", archetype="K", data={"key": "kept"}))
     applied = migrate(engine)
     assert applied[0] == "generation jobs and queue"
+    assert applied == [name for version, name, _ in sorted(MIGRATIONS, key=lambda m: m[0]) if version > 1]
     with read(engine) as conn:
         assert set(inspect(conn).get_table_names()) == set(t.metadata.tables)
         assert conn.scalar(select(t.personas.c.name).where(t.personas.c.key == "kept")) == "Kept"

@@ -7,48 +7,19 @@ browser; here the table's size shows in its caption and the preview is chosen vi
 from __future__ import annotations
 
 import re
-import time
-from pathlib import Path
 
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from brightrun_gen.config import Settings, get_settings
+from brightrun_gen.config import get_settings
 from brightrun_gen.domain.models import Turn
 from brightrun_gen.services import browse, dashboard
-from brightrun_gen.services.setup import initialize, open_engine
 from brightrun_gen.store import conversations as conv_store, queue
 from brightrun_gen.store.db import write
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.support.apptest import button, run_app
+from tests.support.paths import REPO
+from tests.support.waiting import wait_until
 TIMEOUT = 60
 HOSTILE = "<script>alert('x')</script> and <img src=x onerror=alert(1)> **not bold**"
-
-
-@pytest.fixture
-def db_engine(tmp_path, monkeypatch):
-    """An initialized SQLite store that the app under test opens (offline provider, no key)."""
-    url = f"sqlite:///{tmp_path / 'ui.db'}"
-    monkeypatch.setenv("BRIGHTRUN_DATABASE_URL", url)
-    monkeypatch.setenv("BRIGHTRUN_PROVIDER", "offline")
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    monkeypatch.delenv("BRIGHTRUN_ANTHROPIC_API_KEY", raising=False)
-    get_settings.cache_clear()
-    st.cache_resource.clear()
-    engine = open_engine(url)
-    initialize(engine, Settings(_env_file=None, anthropic_api_key=None, provider="offline", database_url=url))
-    yield engine
-    st.cache_resource.clear()  # stops the app's background runner
-    get_settings.cache_clear()
-    engine.dispose()
-
-
-def run_app() -> AppTest:
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def captions(at: AppTest) -> list[str]:
@@ -61,12 +32,6 @@ def shown_count(at: AppTest) -> int:
         if match:
             return int(match.group(1) or match.group(2))
     raise AssertionError(f"no row count caption in {captions(at)}")
-
-
-def button(at: AppTest, label: str):
-    found = [b for b in at.button if b.label == label]
-    assert found, f"no button {label!r} in {[b.label for b in at.button]}"
-    return found[0]
 
 
 def test_offline_banner_database_and_row_count(db_engine):
@@ -161,14 +126,11 @@ def test_generate_one_runs_in_the_background_and_reports(db_engine):
     button(at, "Generate").click().run()
     assert not at.exception
     assert any("Queued 1 conversation(s)" in t.value for t in at.toast)
-    deadline = time.monotonic() + 30
-    while browse.conversation_detail(db_engine, key).row.status != "generated" and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert browse.conversation_detail(db_engine, key).row.status == "generated"
+    wait_until(lambda: browse.conversation_detail(db_engine, key).row.status == "generated", timeout=30,
+               what=f"{key} to be generated", interval=0.2)
     # The sidebar's progress is one read shared by every session, at most PROGRESS_READ_SECONDS old.
-    deadline = time.monotonic() + 30
-    while not any(text.startswith("Last job 1 (done): 1 of 1") for text in at.run().sidebar.caption.values):
-        assert time.monotonic() < deadline, at.sidebar.caption.values
+    wait_until(lambda: any(text.startswith("Last job 1 (done): 1 of 1") for text in at.run().sidebar.caption.values),
+               timeout=30, what="the sidebar to show the job done")
     assert button(at, "Stop").disabled  # the job is over
 
 
@@ -210,10 +172,8 @@ def test_failed_items_can_be_retried_from_the_sidebar(db_engine):
     assert any(r"\<b\>model\</b\> said no" in c for c in at.sidebar.caption.values)
     button(at, "Retry failed").click().run()
     assert any("Retrying 1 failed conversation(s) of job 1." in t.value for t in at.toast)
-    deadline = time.monotonic() + 30
-    while browse.conversation_detail(db_engine, key).row.status != "generated" and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert browse.conversation_detail(db_engine, key).row.status == "generated"
+    wait_until(lambda: browse.conversation_detail(db_engine, key).row.status == "generated", timeout=30,
+               what=f"{key} to be generated", interval=0.2)
 
 
 def test_with_a_key_there_is_no_banner_and_the_estimate_has_a_price(db_engine, monkeypatch):

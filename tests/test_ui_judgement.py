@@ -9,8 +9,7 @@ from brightrun_gen.services import review
 from brightrun_gen.services.browse import conversation_detail
 from brightrun_gen.store import judgements as judge_store
 from tests.support.fake_messages_api import FakeMessagesAPI
-from tests.test_ui_dashboard import button, db_engine, run_app  # noqa: F401 - fixtures
-from tests.test_ui_pages import open_page, store, unescaped  # noqa: F401 - fixtures
+from tests.support.apptest import button, open_page, run_app, unescaped
 
 
 def table_with(at, column: str):
@@ -20,10 +19,10 @@ def table_with(at, column: str):
     return found[0]
 
 
-def test_the_review_page_shows_the_judgement_beside_the_breakdown(store):
+def test_the_review_page_shows_the_judgement_beside_the_breakdown(page_store):
     at = open_page("review", id="1")
     [metric] = [m for m in at.metric if m.label == "Judge score"]
-    judged = judge_store.current_judgement(store, 1)
+    judged = judge_store.current_judgement(page_store, 1)
     assert metric.value == f"{judged['score']:.1f} / 5" and judged["provider"] == "offline"
     assert any("offline judge (heuristics, no model)" in unescaped(c.value) for c in at.caption)
     assert any(unescaped(w.value) == judged["flag_reason"] for w in at.warning), "a flagged conversation says why"
@@ -35,15 +34,15 @@ def test_the_review_page_shows_the_judgement_beside_the_breakdown(store):
     assert not [b for b in at.button if b.key == "repair_with_notes"], "only on Needs edit"
 
 
-def test_regenerate_with_my_notes_then_approve_the_earlier_version(store):
-    review.review(store, 2, "needs_edit", "Ana", "Turn 4 repeats turn 2; end with a date.")
+def test_regenerate_with_my_notes_then_approve_the_earlier_version(page_store):
+    review.review(page_store, 2, "needs_edit", "Ana", "Turn 4 repeats turn 2; end with a date.")
     at = open_page("review", id="2")
     assert "Turn 4 repeats turn 2; end with a date." in [t.value for t in at.text]
     at.button(key="repair_with_notes").click().run()
     assert not at.exception and any("new version with your notes" in t.value for t in at.toast)
     with BrightRun(get_settings()) as app:
         app.jobs.run(app.jobs.active_ids())
-    assert conversation_detail(store, 2).row.current_version == 2
+    assert conversation_detail(page_store, 2).row.current_version == 2
     at = open_page("review", id="2")
     picker = at.selectbox(key="judge_version_2_2")
     assert [label.split(" · ")[:2] for label in picker.options] == [["v1", "generated"],
@@ -52,12 +51,12 @@ def test_regenerate_with_my_notes_then_approve_the_earlier_version(store):
     picker.select(1).run()
     at.button(key="approve_version").click().run()
     assert not at.exception
-    row = conversation_detail(store, 2).row
+    row = conversation_detail(page_store, 2).row
     assert (row.status, row.current_version) == ("approved", 1)
-    assert review.history(store, 2)[-1]["version"] == 1
+    assert review.history(page_store, 2)[-1]["version"] == 1
 
 
-def test_the_activity_page_has_template_scorecards(store):
+def test_the_activity_page_has_template_scorecards(page_store):
     at = open_page("activity")
     assert "Template scorecards" in [s.value for s in at.subheader]
     table = table_with(at, "approval rate")

@@ -4,47 +4,24 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from brightrun_gen.config import get_settings
 from brightrun_gen.services import review
 from brightrun_gen.services.browse import conversation_detail
 from brightrun_gen.services.importing import import_file
-from brightrun_gen.services.setup import open_engine
+from tests.support.apptest import open_page, unescaped
 
 SCRIPT = "<script>alert(1)</script>"
 IMAGE = "<img src=x onerror=alert(1)>"
 
 
 @pytest.fixture
-def store(template_db, tmp_path, monkeypatch):
-    target = tmp_path / "app.db"
-    shutil.copy(template_db, target)
-    url = f"sqlite:///{target}"
-    monkeypatch.setenv("BRIGHTRUN_DATABASE_URL", url)
-    monkeypatch.setenv("BRIGHTRUN_PROVIDER", "offline")
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    get_settings.cache_clear()
-    st.cache_resource.clear()
-    engine = open_engine(url)
-    yield engine
-    engine.dispose()
-    st.cache_resource.clear()
-    get_settings.cache_clear()
-
-
-def open_page(page: str, **query) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=60)
-    at.switch_page(f"pages/{page}.py")
-    at.query_params.update(query)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+def store(page_store):
+    return page_store
 
 
 def hostile_file(tmp_path: Path, persona: str) -> Path:
@@ -60,10 +37,6 @@ def hostile_file(tmp_path: Path, persona: str) -> Path:
     path = tmp_path / "hostile.json"
     path.write_text(json.dumps(document), encoding="utf-8")
     return path
-
-
-def unescaped(markdown: str) -> str:
-    return markdown.replace("\\", "")
 
 
 def heading(at: AppTest) -> str:

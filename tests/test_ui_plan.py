@@ -5,33 +5,33 @@ from __future__ import annotations
 from brightrun_gen.services import planning
 from brightrun_gen.services.importing import import_paths
 from brightrun_gen.services.voice import derive_voice
-from tests.conftest import REAL_SEEDS
-from tests.test_ui_pages import open_page, store  # noqa: F401 - the fixture is used by name
+from tests.support.paths import REAL_SEEDS
+from tests.support.apptest import open_page
 
 
-def test_plan_page_shows_a_clean_plan_its_grid_and_fills_gaps(store):  # noqa: F811
+def test_plan_page_shows_a_clean_plan_its_grid_and_fills_gaps(page_store):
     at = open_page("plan")
     assert "90 planned conversations, no contradictions" in at.success[0].value
     grid = at.dataframe[0].value
     assert list(grid.columns)[-2:] == ["scenario", "edge case"] and len(grid) == 8
     assert int(grid.loc["Marcus Thompson – The Overwhelmed Avoider"].sum()) > 0
-    missing = sum(planning.coverage(store).gaps(2).values())
+    missing = sum(planning.coverage(page_store).gaps(2).values())
     fill = next(b for b in at.button if b.key == "plan_fill")
     assert f"add {missing} row(s)" in fill.label
     fill.click().run()
     assert not at.exception
-    assert planning.coverage(store).gaps(2) == {}
-    assert planning.check(store).rows == 90 + missing
+    assert planning.coverage(page_store).gaps(2) == {}
+    assert planning.check(page_store).rows == 90 + missing
     assert any("conversation(s) added" in t.value for t in at.toast)
 
 
-def test_plan_page_counts_only_the_chosen_statuses(store):  # noqa: F811
+def test_plan_page_counts_only_the_chosen_statuses(page_store):
     at = open_page("plan")
     at.multiselect(key="plan_statuses").set_value(["generated"]).run()
     assert int(at.dataframe[0].value.sum().sum()) == 2  # the template store generated two conversations
 
 
-def test_review_page_has_a_prompt_tab_with_the_exact_prompt(store):  # noqa: F811
+def test_review_page_has_a_prompt_tab_with_the_exact_prompt(page_store):
     at = open_page("review", id="1")
     assert "Prompt" in [t.label for t in at.tabs]
     codes = [c.value for c in at.code]
@@ -41,10 +41,10 @@ def test_review_page_has_a_prompt_tab_with_the_exact_prompt(store):  # noqa: F81
                for c in at.caption)
 
 
-def test_catalog_shows_the_firm_voice_once_measured(store):  # noqa: F811
+def test_catalog_shows_the_firm_voice_once_measured(page_store):
     at = open_page("catalog")
     assert any("No voice profile yet" in i.value for i in at.info)
-    import_paths(store, [REAL_SEEDS])
-    derive_voice(store)
+    import_paths(page_store, [REAL_SEEDS])
+    derive_voice(page_store)
     at = open_page("catalog")
     assert any("never addresses the client by name (0 of 31 replies)" in c.value for c in at.code)

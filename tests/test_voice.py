@@ -13,7 +13,7 @@ from __future__ import annotations
 from brightrun_gen.domain.quality import WordLimits
 from brightrun_gen.domain.seedfiles import parse_seed_file
 from brightrun_gen.domain.voice import VoiceSample, firm_word_limits, measure_voice, voice_lines
-from tests.conftest import REAL_SEEDS
+from tests.support.paths import REAL_SEEDS
 
 
 def real_samples() -> list[VoiceSample]:

@@ -8,11 +8,12 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
 from pathlib import Path
+
+from tests.support.ports import free_port
 
 
 def _bin(name: str) -> str:
@@ -20,12 +21,6 @@ def _bin(name: str) -> str:
     if not found:
         raise RuntimeError(f"{name} not found: install PostgreSQL (make test does: apt-get install postgresql)")
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class TemporaryPostgres:

@@ -5,16 +5,15 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
 from tests.support.environment import clean_env
+from tests.support.fake_claude import claude_env
 from tests.support.fake_messages_api import FakeMessagesAPI
-from tests.support.postgres import free_port
-
-REPO = Path(__file__).resolve().parents[2]
-FAKE_KEY = "sk-ant-test-0000000000000000"
+from tests.support.paths import REPO
+from tests.support.ports import free_port
+from tests.support.waiting import wait_until
 
 
 def app_env(db_url: str, **extra: str) -> dict:
@@ -27,8 +26,7 @@ def app_env(db_url: str, **extra: str) -> dict:
 
 def claude_app_env(db_url: str, fake: FakeMessagesAPI, **extra: str) -> dict:
     """The environment of a server that generates with "Claude" at the local Messages API server."""
-    return app_env(db_url, ANTHROPIC_API_KEY=FAKE_KEY, ANTHROPIC_BASE_URL=fake.base_url,
-                   BRIGHTRUN_PROVIDER="anthropic", BRIGHTRUN_LEASE_SECONDS="3", **extra)
+    return app_env(db_url, **{**claude_env(fake), **extra})
 
 
 def start_app(env: dict, log: Path, options: dict[str, str] | None = None,
@@ -58,17 +56,16 @@ def start_claude_app(db_url: str, fake: FakeMessagesAPI, log: Path, options: dic
 
 
 def wait_healthy(base: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"streamlit exited: {log.read_text(errors='replace')[-3000:]}")
         try:
             with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
-                if answer.read().decode() == "ok":
-                    return
+                return answer.read().decode() == "ok"
         except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"streamlit did not become healthy within {timeout:.0f} s")
+            return False
+
+    wait_until(healthy, timeout, what=f"streamlit at {base} to answer its health check", interval=0.1)
 
 
 def stop_app(process: subprocess.Popen) -> None:
