@@ -66,6 +66,8 @@ def report_lines(result) -> list[str]:
         lines.append(f"offline conversations: {result.offline_included} included")
     if result.offline_excluded:
         lines.append(f"offline conversations: {result.offline_excluded} left out (--include-offline adds them)")
+    for reason, count in result.left_out.items():
+        lines.append(f"left out: {count} conversation(s): {reason}")
     return lines
 
 
@@ -78,5 +80,6 @@ def _as_json(result) -> dict:
         "manifest": str(result.manifest_path),
         "offline_included": result.offline_included,
         "offline_excluded": result.offline_excluded,
+        "left_out": result.left_out,
         "counts": result.counts,
     }

@@ -1,7 +1,9 @@
 """A deterministic generator that needs no key and no network, labelled `offline` everywhere.
 
-It answers exactly like the API would (JSON text in the conversation schema), so its output
-goes through the same validation, scoring and saving path as Claude's.
+It answers exactly like the API would (JSON text in the conversation schema, annotations
+included), so its output goes through the same validation, scoring and saving path as Claude's.
+Its annotations are placeholders: the planned start emotion fading into the planned end one,
+and each canned reply's strategy; they are stored as `offline` and shown as such.
 """
 
 from __future__ import annotations
@@ -33,6 +35,17 @@ _ADVISOR_MIDDLE = (
     "I really appreciate how honest you are being. Here is a simple way to think about {topic}: picture two buckets, one for safety and one for growth. The safety bucket protects you from surprises; the growth bucket works quietly in the background. Most of the stress you described comes from not knowing which bucket each dollar belongs in. Which part of that feels most unclear right now?",
     "You are asking exactly the right questions, {first}. None of this is about being perfect. If we pick one action you can finish in the next two weeks, like automating $200 a month or gathering your last three statements, you build momentum instead of pressure. What feels realistic for you, given everything else going on at home and at work?",
 )
+# The strategy each canned advisor reply follows, in the order of _ADVISOR_MIDDLE and _ADVISOR_CLOSE.
+_MIDDLE_STRATEGIES = (
+    "normalize the feeling, then ask what a good outcome looks like",
+    "slow down and size a safety cushion with concrete numbers",
+    "explain with a two-bucket metaphor and check what is unclear",
+    "pick one small action for the next two weeks",
+)
+_CLOSE_STRATEGIES = (
+    "celebrate the progress and set a dated three-step plan",
+    "reflect the change back and book the next check-in",
+)
 _USER_CLOSE = (
     "Okay, that actually feels doable. I think I was making it bigger in my head than it needs to be. If I gather the statements this weekend and we set up the automatic transfer, I will feel like I am finally moving instead of worrying about {topic}.",
     "Hearing it broken down like that helps a lot. I feel more {end} than when we started, honestly. Can we check in after I have done the first step, so I do not drift back into avoiding {topic}?",
@@ -45,6 +58,14 @@ _ADVISOR_CLOSE = (
 
 def _first_name(persona_name: str) -> str:
     return persona_name.split()[0] if persona_name else "there"
+
+
+def _placeholder_emotion(parameters: dict, index: int, clients: int) -> dict:
+    """The planned start emotion for the first half of the client turns, the end one after,
+    with an intensity easing from 0.8 to 0.4: placeholders, not a reading of the text."""
+    share = index / max(clients - 1, 1)
+    emotion = parameters.get("emotion_start" if share < 0.5 else "emotion_end") or None
+    return {"emotion": emotion, "intensity": round(0.8 - 0.4 * share, 2), "confidence": 0.5}
 
 
 class OfflineProvider:
@@ -61,16 +82,25 @@ class OfflineProvider:
             "start": p.get("emotion_start", "uneasy").replace("_", " "),
             "end": p.get("emotion_end", "calm").replace("_", " "),
         }
-        turns = [("user", rng.choice(_OPENERS) + _USER_MIDDLE[0])]
-        advisor = rng.sample(_ADVISOR_MIDDLE, k=len(_ADVISOR_MIDDLE))
+        turns = [("user", rng.choice(_OPENERS) + _USER_MIDDLE[0], None)]
+        advisor = rng.sample(list(zip(_ADVISOR_MIDDLE, _MIDDLE_STRATEGIES)), k=len(_ADVISOR_MIDDLE))
         user = rng.sample(_USER_MIDDLE[1:], k=len(_USER_MIDDLE) - 1)
-        for i, text in enumerate(advisor):
-            turns.append(("assistant", text))
+        for i, (text, strategy) in enumerate(advisor):
+            turns.append(("assistant", text, strategy))
             if i < len(user):
-                turns.append(("user", user[i]))
-        turns.append(("user", rng.choice(_USER_CLOSE)))
-        turns.append(("assistant", rng.choice(_ADVISOR_CLOSE)))
-        body = {"turns": [{"role": role, "content": text.format(**words)} for role, text in turns]}
+                turns.append(("user", user[i], None))
+        turns.append(("user", rng.choice(_USER_CLOSE), None))
+        close = rng.randrange(len(_ADVISOR_CLOSE))
+        turns.append(("assistant", _ADVISOR_CLOSE[close], _CLOSE_STRATEGIES[close]))
+        clients = sum(role == "user" for role, _, _ in turns)
+        body = {"turns": []}
+        for role, text, strategy in turns:
+            turn = {"role": role, "content": text.format(**words)}
+            if role == "user":
+                turn.update(_placeholder_emotion(p, sum(t["role"] == "user" for t in body["turns"]), clients))
+            else:
+                turn["strategy"] = strategy
+            body["turns"].append(turn)
         text = json.dumps(body, ensure_ascii=False)
         usage = Usage(input_tokens=self.count_tokens(prompt), output_tokens=len(text) // 4, calls=1)
         return Answer(text=text, stop_reason="end_turn", model=OFFLINE_MODEL, usage=usage)

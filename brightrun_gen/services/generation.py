@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from brightrun_gen.config import Settings, get_settings
+from brightrun_gen.domain.annotations import annotated_turns
 from brightrun_gen.domain.answers import parse_answer, storable_text
 from brightrun_gen.domain.models import Catalog, GeneratedConversation
 from brightrun_gen.domain.pricing import PriceTable, Usage
@@ -187,7 +188,8 @@ def _save(engine: Engine, prepared: Prepared, conversation: GeneratedConversatio
     with write(engine) as conn:
         log_id = log_store.insert_log(conn, **log)
         version = conv_store.save_version(
-            conn, prepared.conversation_id, conversation.turns, model=log["model"], status="generated",
+            conn, prepared.conversation_id, annotated_turns(conversation.turns, log["model"]), model=log["model"],
+            status="generated",
             quality=quality, template_name=log["template_name"], template_hash=log["template_hash"], log_id=log_id)
         if finish:
             finish(conn, "succeeded", None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy import Connection, Engine, inspect, select, text
 
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import write
@@ -45,6 +45,14 @@ def _m001(conn: Connection) -> None:
 @migration(2, "generation jobs and queue")
 def _m002(conn: Connection) -> None:
     _create(conn, t.generation_jobs, t.generation_queue)
+
+
+@migration(8, "per-turn annotations")
+def _m008(conn: Connection) -> None:
+    column = t.conversation_turns.c.annotation
+    if "annotation" not in {c["name"] for c in inspect(conn).get_columns("conversation_turns")}:
+        kind = column.type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE conversation_turns ADD COLUMN annotation {kind}"))
 
 
 def applied_versions(conn: Connection) -> set[int]:
