@@ -11,6 +11,7 @@ from brightrun_gen.errors import BrightRunError
 from pages.common import (
     app, decision_reviewer, forget_shared_reads, notify, notify_error, show_error, sidebar, signed_in_identity,
 )
+from pages.review_annotations import show_turn_annotation
 
 sidebar()
 state = st.session_state
@@ -100,6 +101,7 @@ with chat_col:
             speaker = "Client" if turn.role == "user" else "Elena"
             st.caption(f"{speaker} · turn {turn.position + 1} · {turn.word_count} words")
             st.text(turn.content)
+            show_turn_annotation(turn.annotation)
 
 with side_col:
     with st.container(border=True):

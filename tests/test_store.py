@@ -43,7 +43,7 @@ def test_old_database_is_upgraded_in_place(empty_url):
     with write(engine) as conn:
         conn.execute(t.personas.insert().values(key="kept", name="Kept", archetype="K", data={"key": "kept"}))
     applied = migrate(engine)
-    assert applied == ["generation jobs and queue"]
+    assert applied == ["generation jobs and queue", "per-turn annotations"]
     with read(engine) as conn:
         assert set(inspect(conn).get_table_names()) == set(t.metadata.tables)
         assert conn.scalar(select(t.personas.c.name).where(t.personas.c.key == "kept")) == "Kept"

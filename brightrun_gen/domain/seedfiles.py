@@ -60,7 +60,7 @@ def _parse_zip(data: bytes, name: str) -> list[ConversationRecord]:
     """Every .json file of a zip (lora-v4-individual exports are zips of one file per conversation)."""
     records: list[ConversationRecord] = []
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        members = sorted(i for i in archive.infolist() if i.filename.endswith(".json") and not i.is_dir())
+        members = [i for i in archive.infolist() if i.filename.endswith(".json") and not i.is_dir()]
         if not members:
             raise SeedFileError(name, "", "a zip without .json files")
         for info in sorted(members, key=lambda i: i.filename):

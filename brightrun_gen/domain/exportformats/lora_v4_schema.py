@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Callable
@@ -27,7 +26,7 @@ FULL = "lora-v4-full.schema.json"
 INDIVIDUAL = "lora-v4-individual.schema.json"
 _DRAFT7 = "http://json-schema.org/draft-07/schema#"
 # Format assertions the pipeline relies on (fastjsonschema has no "uuid" of its own).
-_FORMATS = {"uuid": re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")}
+_FORMATS = {"uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"}
 
 Validate = Callable[[Any], "str | None"]
 
