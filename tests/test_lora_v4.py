@@ -457,3 +457,31 @@ def test_cli_export_any_status_leaves_rows_without_text_out_and_where_tier_is_ch
     assert manifest["conversations"] == 10 and manifest["left_out"] == {"no text yet (never generated)": 90}
     bad = run("list", "--where", "tier=abc", db=db_url)
     assert (bad.returncode, bad.stderr) == (2, "error: tier 'abc' is not a number; use 1, 2 or 3\n")
+
+
+def test_the_v4_encoder_writes_what_json_dumps_writes_on_one_line(store, annotated, claude, tmp_path):  # noqa: F811
+    from brightrun_gen.domain.exportformats import lora_v4
+    from brightrun_gen.domain.exportformats.base import json_text
+    from brightrun_gen.services.exporting import _context
+    from brightrun_gen.store.exports import export_snapshot
+
+    with export_snapshot(store) as snapshot:
+        context = _context(snapshot, ExportRequest(format="lora-v4", output="x"), lora_v4.AGGREGATED)
+        conv = next(snapshot.conversations([annotated[0].id]))
+    for records in (lora_v4.lora_v4_pairs(conv, context), lora_v4.aggregated_records(conv, context),
+                    lora_v4.individual_records(conv, context)):
+        assert lora_v4.encode_v4(records) == [json_text(r).encode() for r in records]
+    fake, settings = claude
+    row = planned(store, 1, emotion_start="panic")[0]
+    answer = annotated_answer()
+    answer["turns"][0]["content"] += " Line\u2028separator, paragraph\u2029separator, next\x85line."
+    fake.enqueue(("json", answer))
+    generate_one(store, row.id, settings=settings)
+    approve(store, row.id)
+    path = export_v4(store, "lora-v4-jsonl", tmp_path / "breaks.jsonl")
+    text = path.read_text(encoding="utf-8")
+    assert text.count("\n") == 1 + 3 * 4  # the _meta line and four pairs for each of three conversations
+    assert "\\u2028" in text and "\u2028" not in text and "\x85" not in text
+    pairs = pairs_of("lora-v4-jsonl", path)
+    assert "Line\u2028separator" in pairs[-4]["current_user_input"] or any(
+        "Line\u2028separator" in p["current_user_input"] for p in pairs)

@@ -251,8 +251,10 @@ class _JsonSummarySink(_SummarySink):
 
 
 class _JsonLinesSummarySink(_SummarySink):
+    """The format's encoder escapes line breaks in the text already (lora_v4.encode_v4)."""
+
     def write_record(self, data: bytes) -> None:
-        self.body.write(_one_line(data))
+        self.body.write(data)
         self.body.write(b"\n")
 
     def head(self) -> bytes:
@@ -266,7 +268,8 @@ class _ZipSink(FileSink):
     def __init__(self, target: Path, split: str | None, fmt: ExportFormat):
         self.target, self.split, self.fmt = target, split, fmt
         self.partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.partial")
-        self.zip = zipfile.ZipFile(self.partial, "x", compression=zipfile.ZIP_DEFLATED)
+        # The fastest deflate level: five times faster than the default, a fifth larger.
+        self.zip = zipfile.ZipFile(self.partial, "x", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
         self.conversations = self.records = self.turns = 0
 
     def write(self, conv: ExportConversation, records: list[dict]) -> None:

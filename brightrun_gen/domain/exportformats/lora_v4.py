@@ -13,17 +13,18 @@ came from) is counted from the records as they are written, and put at the head 
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from datetime import datetime, timezone
 from typing import Callable
 
 from brightrun_gen.domain.exportformats import lora_v4_scaffold as scaffold
-from brightrun_gen.domain.exportformats.base import ExportContext, ExportConversation, ExportFormat
+from brightrun_gen.domain.exportformats.base import ExportContext, ExportConversation, ExportFormat, json_text
 from brightrun_gen.domain.exportformats.lora_v4_pairs import (
     _imported, conversation_uuid, leave_out_reason, lora_v4_pairs,
 )
 from brightrun_gen.domain.exportformats.lora_v4_schema import FULL, INDIVIDUAL, envelope, pairs_problem, validator
-from brightrun_gen.domain.exportformats.training_pairs import consultant_profile, encode_training_pairs
+from brightrun_gen.domain.exportformats.training_pairs import consultant_profile
 
 FORMAT_SPEC = "brightrun-lora-v4"
 VERTICAL = "financial_planning_consultant"
@@ -180,6 +181,85 @@ def individual_records(conv: ExportConversation, ctx: ExportContext) -> list[dic
              "training_pairs": pairs}]
 
 
+# --- encoding ------------------------------------------------------------------------------
+
+
+def encode_v4(records: list[dict]) -> list[bytes]:
+    """The records of one conversation: what `encode_records` gives, on one line each, faster.
+
+    Pair n repeats every turn before it in conversation_history, its texts are those turns'
+    texts, and every pair repeats the system prompt: each text and each turn is encoded once and
+    its bytes put where they recur, while the rest of a pair goes through the C encoder in one call.
+    U+2028, U+2029 and U+0085 are escaped here, in the text, where looking for them costs a
+    sixth of what it costs in the bytes (so the JSONL sink need not look again).
+    """
+    encoded = _Encoded()
+    return [encoded.record(record) for record in records]
+
+
+# Each stands in for a value while the rest of its record is encoded; NUL never reaches stored text.
+_MARKS = {name: f"\x00{uuid.uuid4().hex}" for name in
+          ("training_pairs", "conversation_history", "system_prompt", "current_user_input", "target_response",
+           "content")}
+_MARK_BYTES = {name: json_text(mark).encode() for name, mark in _MARKS.items()}
+_PAIR_TEXTS = ("system_prompt", "current_user_input", "target_response")
+
+
+class _Encoded:
+    """UTF-8 JSON of one conversation's records, remembering texts and turns by identity.
+
+    Valid while the records do not change, which holds for records being written.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[int, tuple[object, bytes]] = {}  # holds the value, so its id stays its own
+
+    def record(self, record: dict) -> bytes:
+        if "training_pairs" in record:
+            pairs = b", ".join(self.record(pair) for pair in record["training_pairs"])
+            return self._fill({**record, "training_pairs": _MARKS["training_pairs"]},
+                              {"training_pairs": b"[" + pairs + b"]"})
+        history = b", ".join(self._turn(turn) for turn in record["conversation_history"])
+        skeleton = {**record, "conversation_history": _MARKS["conversation_history"]}
+        values = {"conversation_history": b"[" + history + b"]"}
+        for name in _PAIR_TEXTS:
+            if isinstance(record.get(name), str):
+                skeleton[name] = _MARKS[name]
+                values[name] = self._text(record[name])
+        return self._fill(skeleton, values)
+
+    def _turn(self, turn: dict) -> bytes:
+        hit = self._seen.get(id(turn))
+        if hit is None:
+            data = self._fill({**turn, "content": _MARKS["content"]}, {"content": self._text(turn["content"])})
+            hit = self._seen[id(turn)] = (turn, data)
+        return hit[1]
+
+    def _text(self, text: str) -> bytes:
+        hit = self._seen.get(id(text))
+        if hit is None:
+            hit = self._seen[id(text)] = (text, _one_line(json_text(text)).encode())
+        return hit[1]
+
+    @staticmethod
+    def _fill(skeleton: dict, values: dict[str, bytes]) -> bytes:
+        data = _one_line(json_text(skeleton)).encode()
+        for name, value in values.items():
+            data = data.replace(_MARK_BYTES[name], value, 1)
+        return data
+
+
+_LINE_BREAKS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
+
+
+def _one_line(text: str) -> str:
+    """JSON text with the characters some readers take as line ends escaped (still the same JSON)."""
+    for raw, escaped in _LINE_BREAKS.items():
+        if raw in text:
+            text = text.replace(raw, escaped)
+    return text
+
+
 # --- checks ----------------------------------------------------------------------------------
 
 
@@ -221,16 +301,16 @@ _COMMON = {"leave_out": leave_out_reason, "needs_catalog": True, "reads": frozen
 AGGREGATED = ExportFormat(
     "lora-v4", ".json", "json-summary", aggregated_records, _one_check(check_conversation_objects),
     "brightrun-lora-v4 training file: the pipeline's aggregated JSON", list_key="conversations",
-    summary_head=_aggregated_head, encode=encode_training_pairs, check_all=check_conversation_objects,
+    summary_head=_aggregated_head, encode=encode_v4, check_all=check_conversation_objects,
     summary=lambda: Summary(_pairs_in_objects), **_COMMON)
 JSONL = ExportFormat(
     "lora-v4-jsonl", ".jsonl", "jsonl-summary", lora_v4_pairs, _one_check(check_pairs),
     "brightrun-lora-v4 JSONL: a _meta line, then one training pair a line",
-    summary_head=_jsonl_head, encode=encode_training_pairs, check_all=check_pairs,
+    summary_head=_jsonl_head, encode=encode_v4, check_all=check_pairs,
     summary=lambda: Summary(lambda records: records), **_COMMON)
 INDIVIDUAL_FILES = ExportFormat(
     "lora-v4-individual", ".zip", "zip", individual_records, _one_check(check_individual_files),
     "brightrun-lora-v4 individual files: a zip of one enriched JSON per conversation",
-    encode=encode_training_pairs, check_all=check_individual_files, entry_name=_entry_name, **_COMMON)
+    encode=encode_v4, check_all=check_individual_files, entry_name=_entry_name, **_COMMON)
 
 FORMATS = (AGGREGATED, JSONL, INDIVIDUAL_FILES)

@@ -24,7 +24,7 @@ from typing import Any
 from brightrun_gen.domain.annotations import SCORE_NAMES, V4_CRITERIA
 from brightrun_gen.domain.exportformats import lora_v4_scaffold as scaffold
 from brightrun_gen.domain.exportformats.base import ExportContext, ExportConversation
-from brightrun_gen.domain.models import DECISIONS, Emotion, StoredTurn, persona_label
+from brightrun_gen.domain.models import DECISIONS, Catalog, Emotion, StoredTurn, persona_label
 
 # Our conversation keys as v4 conversation ids: the same key always gives the same UUID.
 _NAMESPACE = uuid.UUID("5f0c6a52-8d4b-4c1e-9a51-3b7f2e0d4c11")
@@ -57,21 +57,44 @@ class Scaffold:
     outcome: str
     difficulty: str
     emotions: dict[str, Emotion]
+    ours: dict  # our own dimensions, written beside the v4 names
+
+
+class _Index:
+    """The catalog's entries by key, built once per catalog (an export reads thousands of rows)."""
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog  # kept, so its id stays its own while the index is cached
+        self.sections = {name: {entry.key: entry for entry in getattr(catalog, name)}
+                         for name in ("personas", "topics", "scenarios", "edge_cases", "arcs", "outcome_types",
+                                      "emotions")}
+
+    def get(self, section: str, key: str | None):
+        return self.sections[section].get(key) if key else None
+
+
+_INDEXES: dict[int, _Index] = {}
+
+
+def _index(catalog: Catalog) -> _Index:
+    found = _INDEXES.get(id(catalog))
+    if found is None or found.catalog is not catalog:
+        _INDEXES.clear()  # one export at a time needs one; a new catalog replaces the old one
+        found = _INDEXES[id(catalog)] = _Index(catalog)
+    return found
 
 
 def leave_out_reason(conv: ExportConversation, ctx: ExportContext) -> str | None:
     """Why this conversation cannot be said in v4, or None."""
     if _imported(conv) or all(_v4_pair(turn) for turn in conv.turns[1::2]):
         return None
-    catalog = ctx.catalog
-    persona = next((p for p in catalog.personas if p.key == conv.dimensions.persona), None) if catalog else None
-    if scaffold.persona_archetype(conv.dimensions.persona, persona) is None:
-        return f"persona {conv.dimensions.persona!r} has no brightrun-lora-v4 archetype"
-    if scaffold.arc_key(conv.dimensions.emotion_start) is None:
-        return f"start emotion {conv.dimensions.emotion_start!r} begins no brightrun-lora-v4 arc"
-    emotions = {e.key for e in catalog.emotions} if catalog else set()
-    for name in (conv.dimensions.emotion_start, conv.dimensions.emotion_end):
-        if name not in emotions:
+    d, index = conv.dimensions, _index(ctx.catalog)
+    if scaffold.persona_archetype(d.persona, index.get("personas", d.persona)) is None:
+        return f"persona {d.persona!r} has no brightrun-lora-v4 archetype"
+    if scaffold.arc_key(d.emotion_start) is None:
+        return f"start emotion {d.emotion_start!r} begins no brightrun-lora-v4 arc"
+    for name in (d.emotion_start, d.emotion_end):
+        if index.get("emotions", name) is None:
             return f"emotion {name!r} is not in the catalog"
     if conv.quality_score is None:
         return "no quality score"
@@ -80,13 +103,10 @@ def leave_out_reason(conv: ExportConversation, ctx: ExportContext) -> str | None
 
 def scaffold_of(conv: ExportConversation, ctx: ExportContext) -> Scaffold:
     """The conversation's scaffolding; call only for conversations `leave_out_reason` keeps."""
-    catalog, d = ctx.catalog, conv.dimensions
-    persona = next((p for p in catalog.personas if p.key == d.persona), None)
-    topic = next((t for t in catalog.topics if t.key == d.topic), None)
-    scenario = next((s for s in catalog.scenarios if s.key == d.scenario), None)
-    edge = next((e for e in catalog.edge_cases if e.key == d.edge_case), None)
-    arc = next((a for a in catalog.arcs if a.key == d.arc), None)
-    outcome = next((o for o in catalog.outcome_types if o.key == d.outcome_type), None)
+    d, index = conv.dimensions, _index(ctx.catalog)
+    persona, topic = index.get("personas", d.persona), index.get("topics", d.topic)
+    scenario, edge = index.get("scenarios", d.scenario), index.get("edge_cases", d.edge_case)
+    arc, outcome = index.get("arcs", d.arc), index.get("outcome_types", d.outcome_type)
     context = (scenario.context if scenario else edge.context if edge else arc.description if arc
                else f"{d.intent} about {d.topic}")
     objective = (scenario.desired_outcome if scenario else edge.resolution_strategy if edge
@@ -101,7 +121,8 @@ def scaffold_of(conv: ExportConversation, ctx: ExportContext) -> Scaffold:
         objective=objective,
         outcome=outcome.description if outcome else d.outcome_type,
         difficulty=scaffold.difficulty(d.tier, scenario.complexity if scenario else None),
-        emotions={e.key: e for e in catalog.emotions},
+        emotions=index.sections["emotions"],
+        ours=d.model_dump(exclude_none=True),
     )
 
 
@@ -199,7 +220,7 @@ def _new_pair(conv: ExportConversation, ctx: ExportContext, facts: Scaffold, cid
         "expected_outcome": strategy or facts.outcome,
         # Our own scaffolding beside the v4 names, so nothing the mapping merged is lost.
         "conversation_key": conv.key,
-        **d.model_dump(exclude_none=True),
+        **facts.ours,
     }
     detected = {"primary": state["primary"], "primary_confidence": state["confidence"],
                 "intensity": state["intensity"], "valence": state["valence"], "source": state["source"]}
