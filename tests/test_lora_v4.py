@@ -74,6 +74,8 @@ def annotated(store, claude):  # noqa: F811
             turn = conv_store.load_turns(conn, rows[0].id, 1)[position]
             scores = {"empathy": 5, "clarity": 4, "appropriateness": 4.5, "brand_voice": 4}
             conv_store.set_turn_annotation(conn, rows[0].id, 1, position, with_scores(turn.annotation, scores))
+        client = conv_store.load_turns(conn, rows[0].id, 1)[2]  # the beat sheet's target for this turn
+        conv_store.set_turn_annotation(conn, rows[0].id, 1, 2, {**client.annotation, "target": "relief"})
     return rows
 
 
@@ -167,6 +169,8 @@ def test_every_record_of_each_v4_export_validates_against_the_schemas(store, ann
     assert first["training_metadata"]["quality_score"] == 4.38
     assert first["training_metadata"]["demonstrates_skills"] == ["validate the fear, then step 1"]
     assert first["training_metadata"]["human_reviewed"] is True
+    assert first["training_metadata"]["emotional_progression_target"] == "overwhelm(0.90) → confidence(0.60)"
+    assert judged[1]["training_metadata"]["emotional_progression_target"] == "overwhelm(0.70) → relief(0.60)"
     last = judged[-1]
     assert [h["content"][-4:] for h in last["conversation_history"]] == [f" ({i})" for i in range(6)]
     assert last["conversation_history"][1]["emotional_state"]["source"] == "client_turn"

@@ -141,7 +141,8 @@ def lora_v4_pairs(conv: ExportConversation, ctx: ExportContext) -> list[dict]:
     cid = conversation_uuid(conv)
     pairs = []
     for n, (client, advisor) in enumerate(zip(clients, advisors), start=1):
-        base = _v4_pair(advisor) or _new_pair(conv, ctx, facts, cid, n, len(advisors), states[n - 1], advisor)
+        base = _v4_pair(advisor) or _new_pair(conv, ctx, facts, cid, n, len(advisors), states[n - 1],
+                                              (client, advisor))
         pairs.append(_with_text(base, items[:2 * (n - 1)], client.content, advisor.content))
     return pairs
 
@@ -204,7 +205,8 @@ def _unit(value: Any) -> float | None:
 
 
 def _new_pair(conv: ExportConversation, ctx: ExportContext, facts: Scaffold, cid: str, n: int, pairs: int,
-              state: dict, advisor: StoredTurn) -> dict:
+              state: dict, turns: tuple[StoredTurn, StoredTurn]) -> dict:
+    client, advisor = turns
     strategy = (advisor.annotation or {}).get("strategy")
     d = conv.dimensions
     metadata = {
@@ -231,13 +233,16 @@ def _new_pair(conv: ExportConversation, ctx: ExportContext, facts: Scaffold, cid
         "conversation_metadata": metadata,
         "system_prompt": ctx.system_prompt,
         "emotional_context": {"detected_emotions": detected},
-        "training_metadata": _training_metadata(conv, facts, n, state, advisor, strategy),
+        "training_metadata": _training_metadata(conv, facts, n, state, turns, strategy),
     }
 
 
-def _training_metadata(conv: ExportConversation, facts: Scaffold, n: int, state: dict, advisor: StoredTurn,
-                       strategy: str | None) -> dict:
-    end = facts.emotions[conv.dimensions.emotion_end]
+def _training_metadata(conv: ExportConversation, facts: Scaffold, n: int, state: dict,
+                       turns: tuple[StoredTurn, StoredTurn], strategy: str | None) -> dict:
+    client, advisor = turns
+    # Where this exchange should leave the client: the beat sheet's target for the turn, else the row's end.
+    target = facts.emotions.get((client.annotation or {}).get("target") or "")
+    end = target or facts.emotions[conv.dimensions.emotion_end]
     score, criteria = _quality(conv, advisor)
     return {
         "difficulty_level": f"{facts.difficulty}_conversation_turn_{n}",
