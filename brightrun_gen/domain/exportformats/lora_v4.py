@@ -21,7 +21,7 @@ from typing import Callable
 from brightrun_gen.domain.exportformats import lora_v4_scaffold as scaffold
 from brightrun_gen.domain.exportformats.base import ExportContext, ExportConversation, ExportFormat, json_text
 from brightrun_gen.domain.exportformats.lora_v4_pairs import (
-    _imported, conversation_uuid, leave_out_reason, lora_v4_pairs,
+    conversation_uuid, imported_facts, leave_out_reason, lora_v4_pairs,
 )
 from brightrun_gen.domain.exportformats.lora_v4_schema import FULL, INDIVIDUAL, envelope, pairs_problem, validator
 from brightrun_gen.domain.exportformats.training_pairs import consultant_profile
@@ -126,7 +126,7 @@ def _jsonl_head(summary: Summary, ctx: ExportContext) -> dict:
 
 
 def _conversation_metadata(conv: ExportConversation, pairs: list[dict], ctx: ExportContext) -> dict:
-    stored = _imported(conv).get("conversation_metadata")
+    stored = imported_facts(conv).get("conversation_metadata")
     if isinstance(stored, dict):
         return stored
     first = pairs[0]["conversation_metadata"]
@@ -150,7 +150,7 @@ def _conversation_metadata(conv: ExportConversation, pairs: list[dict], ctx: Exp
 
 
 def _dataset_metadata(conv: ExportConversation, pairs: list[dict], ctx: ExportContext) -> dict:
-    stored = _imported(conv).get("dataset_metadata")
+    stored = imported_facts(conv).get("dataset_metadata")
     if isinstance(stored, dict):
         return stored
     first = pairs[0]["conversation_metadata"]

@@ -33,11 +33,11 @@ TEXT_KEYS = ("conversation_history", "current_user_input", "target_response")
 
 
 def conversation_uuid(conv: ExportConversation) -> str:
-    stored = _imported(conv).get("conversation_id")
+    stored = imported_facts(conv).get("conversation_id")
     return stored if isinstance(stored, str) else str(uuid.uuid5(_NAMESPACE, conv.key))
 
 
-def _imported(conv: ExportConversation) -> dict:
+def imported_facts(conv: ExportConversation) -> dict:
     """What an imported v4 file said about the conversation, while its text is the imported one."""
     value = conv.metadata.get("lora_v4")
     return value if isinstance(value, dict) and conv.generation.version == 1 else {}
@@ -86,7 +86,7 @@ def _index(catalog: Catalog) -> _Index:
 
 def leave_out_reason(conv: ExportConversation, ctx: ExportContext) -> str | None:
     """Why this conversation cannot be said in v4, or None."""
-    if _imported(conv) or all(_v4_pair(turn) for turn in conv.turns[1::2]):
+    if imported_facts(conv) or all(_v4_pair(turn) for turn in conv.turns[1::2]):
         return None
     d, index = conv.dimensions, _index(ctx.catalog)
     if scaffold.persona_archetype(d.persona, index.get("personas", d.persona)) is None:
