@@ -451,6 +451,9 @@ def test_annotated_turns_keep_only_what_the_writer_gave():
     user, advisor = annotated_turns(answer.turns, "offline")
     assert user.annotation == {"source": "offline", "emotion": "overwhelm", "intensity": 0.9, "confidence": 0.85}
     assert advisor.annotation == {"source": "offline", "strategy": "validate the fear, then step 1"}
+    planned_user, _ = annotated_turns(answer.turns, "claude-sonnet-5-5", targets=["relief"])
+    assert planned_user.annotation == {"source": "model", "emotion": "overwhelm", "intensity": 0.9,
+                                       "confidence": 0.85, "target": "relief"}
 
 
 def test_cli_export_any_status_leaves_rows_without_text_out_and_where_tier_is_checked(db_url, tmp_path):

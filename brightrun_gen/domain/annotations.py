@@ -17,7 +17,7 @@ Pure code: the generator, the importers, the review page and the exports read it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from brightrun_gen.domain.models import OFFLINE_MODEL, GeneratedTurn, Turn
 
@@ -30,10 +30,22 @@ SCORE_LABELS = {"empathy": "Empathy", "clarity": "Clarity", "appropriateness": "
 SCORE_RANGE = (1.0, 5.0)
 
 
-def annotated_turns(turns: Iterable[GeneratedTurn], model: str) -> list[Turn]:
-    """The model's turns as stored: text plus the annotation its writer gave (None if none)."""
+def annotated_turns(turns: Iterable[GeneratedTurn], model: str, targets: Sequence[str | None] = ()) -> list[Turn]:
+    """The model's turns as stored: text plus the annotation its writer gave (None if none).
+
+    `targets`: the plan's emotion for each client turn in order (the beat sheet), kept as `target`.
+    """
     source = "offline" if model == OFFLINE_MODEL else "model"
-    return [Turn(role=t.role, content=t.content, annotation=_written(t, source)) for t in turns]
+    stored, clients = [], 0
+    for turn in turns:
+        annotation = _written(turn, source)
+        if turn.role == "user":
+            target = targets[clients] if clients < len(targets) else None
+            if target:
+                annotation = {**(annotation or {"source": source}), "target": target}
+            clients += 1
+        stored.append(Turn(role=turn.role, content=turn.content, annotation=annotation))
+    return stored
 
 
 def _written(turn: GeneratedTurn, source: str) -> dict | None:
