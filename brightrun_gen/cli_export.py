@@ -71,6 +71,8 @@ def report_lines(result) -> list[str]:
     if result.dedupe:
         lines.append(f"near-duplicates: {result.dedupe['dropped']} left out (similarity {result.dedupe['threshold']:g} "
                      "or more to one exported; listed in the manifest)")
+    for reason, count in result.left_out.items():
+        lines.append(f"left out: {count} conversation(s): {reason}")
     return lines
 
 
@@ -83,6 +85,7 @@ def _as_json(result) -> dict:
         "manifest": str(result.manifest_path),
         "offline_included": result.offline_included,
         "offline_excluded": result.offline_excluded,
+        "left_out": result.left_out,
         "counts": result.counts,
         "dedupe": result.dedupe,
     }

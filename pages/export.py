@@ -10,7 +10,8 @@ from brightrun_gen.domain.models import DIMENSIONS, WRITTEN
 from brightrun_gen.errors import BrightRunError
 from pages.common import app, show_error, sidebar
 
-MIME = {"jsonl": "application/jsonl", "json": "application/json", "csv": "text/csv"}
+MIME = {"jsonl": "application/jsonl", "json": "application/json", "csv": "text/csv",
+        "json-summary": "application/json", "jsonl-summary": "application/jsonl", "zip": "application/zip"}
 
 sidebar()
 state = st.session_state

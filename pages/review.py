@@ -15,6 +15,7 @@ from pages.common import (
 from pages.review_sources import show_sources
 from pages.review_prompt import show_prompt
 from pages.review_similar import show_similar
+from pages.review_annotations import show_turn_annotation
 
 sidebar()
 state = st.session_state
@@ -104,6 +105,7 @@ with chat_col:
             speaker = "Client" if turn.role == "user" else "Elena"
             st.caption(f"{speaker} · turn {turn.position + 1} · {turn.word_count} words")
             st.text(turn.content)
+            show_turn_annotation(turn.annotation)
 
 with side_col:
     with st.container(border=True):

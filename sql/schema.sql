@@ -290,6 +290,7 @@ CREATE TABLE conversation_turns (
 	word_count INTEGER NOT NULL, 
 	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
 	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	annotation JSONB, 
 	CONSTRAINT pk_conversation_turns PRIMARY KEY (id), 
 	CONSTRAINT uq_conversation_turns_conversation_id_version_position UNIQUE (conversation_id, version, position), 
 	CONSTRAINT fk_conversation_turns_conversation_id_conversations FOREIGN KEY(conversation_id) REFERENCES conversations (id) ON DELETE CASCADE

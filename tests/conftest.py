@@ -14,10 +14,13 @@ import streamlit as st
 
 from brightrun_gen.config import Settings, get_settings
 from brightrun_gen.services.generation import generate_one
+from brightrun_gen.domain.catalog import load_catalog
 from brightrun_gen.services.setup import initialize, open_engine
-from brightrun_gen.store.db import make_engine
+from brightrun_gen.store import catalog_repo
+from brightrun_gen.store.db import make_engine, write
 from brightrun_gen.store.migrations import migrate
 from tests.support import fault_table
+from tests.support.fake_messages_api import FakeMessagesAPI
 from tests.support.postgres import TemporaryPostgres
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -182,4 +185,33 @@ def db_engine(tmp_path, monkeypatch):
     yield engine
     st.cache_resource.clear()  # stops the app's background runner
     get_settings.cache_clear()
+    engine.dispose()
+
+
+# The model the export tests' fake Claude answers as.
+CLAUDE_MODEL = "claude-sonnet-5-5"
+
+
+@pytest.fixture
+def claude_writer(tmp_path):
+    """The fake Messages API and settings that point the real SDK at it; each test scripts the
+    conversation it wants written (the judge's calls get the fake's default verdict)."""
+    with FakeMessagesAPI(model_id=CLAUDE_MODEL) as fake:
+        settings = Settings(_env_file=None, provider="anthropic", anthropic_api_key="test-key",
+                            anthropic_base_url=fake.base_url, model=CLAUDE_MODEL,
+                            database_url=f"sqlite:///{tmp_path / 'unused.db'}")
+        yield fake, settings
+
+
+@pytest.fixture
+def second_store(new_database, settings):
+    """Another store on the same backend with the catalog only: the plan's keys would collide.
+
+    (`engine` would share the SQLite file with `store`, hence a fixture of its own.)
+    """
+    engine = make_engine(new_database("second.db"))
+    migrate(engine)
+    with write(engine) as conn:
+        catalog_repo.save_catalog(conn, load_catalog(settings.catalog_dir))
+    yield engine
     engine.dispose()

@@ -541,7 +541,7 @@ def _answer_cases() -> list[tuple[str, object, str | None]]:
         ("100kb-turn", _turns_with(1, content="money " * 17_000), "turns.1.content: String should have at most 20000"),
         ("too-many-turns", {"turns": _ok_turns() * 5}, "turns: List should have at most 40 items"),
         ("extra-top-key", {**ok, "notes": "here you go"}, "notes: Extra inputs are not permitted"),
-        ("extra-turn-key", _turns_with(0, emotion="anxious"), "turns.0.emotion: Extra inputs are not permitted"),
+        ("extra-turn-key", _turns_with(0, mood="anxious"), "turns.0.mood: Extra inputs are not permitted"),
         ("number-content", _turns_with(0, content=42), "turns.0.content: Input should be a valid string"),
         ("turns-not-list", {"turns": "hello"}, "turns: Input should be a valid list"),
         ("top-level-list", ("json", _ok_turns()), "top level: Input should be a valid dictionary"),

@@ -16,22 +16,19 @@ from pathlib import Path
 
 import pytest
 
-from brightrun_gen.config import Settings
 from brightrun_gen.domain import exportformats as fmts
-from brightrun_gen.domain.catalog import load_catalog
 from brightrun_gen.domain.models import Advisor, Dimensions, StoredTurn, Turn
 from brightrun_gen.domain.seedfiles import parse_seed_file
 from brightrun_gen.errors import InputError, NotFound
 from brightrun_gen.services.exporting import ExportRequest, count, export, preview
 from brightrun_gen.services.generation import generate_one
 from brightrun_gen.services.importing import import_paths
-from brightrun_gen.store import catalog_repo, conversations as conv_store
+from brightrun_gen.store import conversations as conv_store
 from brightrun_gen.store.conversations import ConversationQuery
-from brightrun_gen.store.db import make_engine, write
-from brightrun_gen.store.migrations import migrate
+from brightrun_gen.store.db import write
 from tests.support.cli_process import run_cli as run
-from tests.support.fake_messages_api import FakeMessagesAPI
 from tests.support.paths import REAL_SEEDS
+from tests.support.store_state import approve, planned
 
 # The `datasets` JSON loader is local; never let it look for a hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -55,13 +52,8 @@ def tricky_turns(n: int) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def claude(tmp_path):
-    """The fake Messages API and settings that point the real SDK at it."""
-    with FakeMessagesAPI(model_id=CLAUDE_MODEL) as fake:
-        settings = Settings(_env_file=None, provider="anthropic", anthropic_api_key="test-key",
-                            anthropic_base_url=fake.base_url, model=CLAUDE_MODEL,
-                            database_url=f"sqlite:///{tmp_path / 'unused.db'}")
-        yield fake, settings
+def claude(claude_writer):
+    return claude_writer
 
 
 def generate(engine, claude, conversation_id: int, turns: list[tuple[str, str]]) -> None:
@@ -71,15 +63,8 @@ def generate(engine, claude, conversation_id: int, turns: list[tuple[str, str]])
     assert result.status == "generated", result.error
 
 
-def approve(engine, conversation_id: int, notes: str | None = None) -> None:
-    with write(engine) as conn:
-        conv_store.set_review(conn, conversation_id, "approved", notes)
 
 
-def planned(engine, n: int, **where) -> list[conv_store.ConversationRow]:
-    rows = conv_store.list_conversations(engine, ConversationQuery(
-        statuses=["not_generated"], where={k: [v] for k, v in where.items()}))
-    return rows[:n]
 
 
 @pytest.fixture
@@ -92,18 +77,6 @@ def approved(store, claude):
     return {row.key: tricky_turns(i) for i, row in enumerate(rows)}
 
 
-@pytest.fixture
-def second_store(new_database, settings):
-    """Another store on the same backend with the catalog only: the plan's keys would collide.
-
-    (conftest's `engine` would share the SQLite file with `store`, hence a fixture of our own.)
-    """
-    engine = make_engine(new_database("second.db"))
-    migrate(engine)
-    with write(engine) as conn:
-        catalog_repo.save_catalog(conn, load_catalog(settings.catalog_dir))
-    yield engine
-    engine.dispose()
 
 
 def lines(path: Path) -> list[dict]:

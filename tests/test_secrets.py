@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
+import zipfile
 
 import pytest
 from sqlalchemy import select
@@ -134,7 +135,8 @@ def test_the_key_is_in_no_table_export_log_or_error(store, tmp_path, caplog):
     exported = []
     for name, fmt in FORMATS.items():
         result = exporting.export(store, exporting.ExportRequest(format=name, output=tmp_path / f"out{fmt.suffix}"))
-        assert result.conversations == len(generated)
+        # lora-v4 leaves out rows its vocabulary cannot say (and counts them)
+        assert result.conversations + sum(result.left_out.values()) == len(generated)
         exported += [*result.paths, result.manifest_path]
 
     errors = stored_errors(store)
@@ -143,13 +145,21 @@ def test_the_key_is_in_no_table_export_log_or_error(store, tmp_path, caplog):
         assert_no_key(error, "a stored error message")
     assert_no_key(dump_tables(store), "the database")
     for path in exported:
-        assert_no_key(path.read_text(encoding="utf-8"), f"the export {path.name}")
+        assert_no_key(export_text(path), f"the export {path.name}")
     assert any(r.name.startswith("anthropic") for r in caplog.records)  # the SDK's debug log was captured
     assert any(r.name.startswith("sqlalchemy.engine") for r in caplog.records)
     for record in caplog.records:
         assert_no_key(record.getMessage(), f"the log record of {record.name}")
         assert_no_key(repr(record.args), f"the log record arguments of {record.name}")
     assert_no_key(caplog.text, "the log output")
+
+
+def export_text(path) -> str:
+    """A file's text; a zip's members' texts (a key would hide in compressed bytes)."""
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            return "\n".join(archive.read(name).decode("utf-8") for name in archive.namelist())
+    return path.read_text(encoding="utf-8")
 
 
 def test_a_key_echoed_by_the_server_is_not_stored(store):

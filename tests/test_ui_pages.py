@@ -156,3 +156,12 @@ def test_export_page_counts_previews_and_downloads(store):
     assert not at.exception
     assert at.get("download_button"), "the file can be downloaded"
     assert "Export ready" in at.toast[0].value
+
+
+def test_review_page_shows_each_turns_annotations_and_labels_offline_ones(store):
+    detail = conversation_detail(store, 1)
+    at = open_page("review", id="1")
+    captions = [unescaped(c.value) for c in at.caption]
+    emotion = detail.turns[0].annotation["emotion"]
+    assert any(f"emotion **{emotion}**" in c and "offline placeholder" in c for c in captions), captions
+    assert any(f"strategy: {detail.turns[1].annotation['strategy']}" in c for c in captions)

@@ -83,16 +83,45 @@ class Strict(BaseModel):
 
 
 class Turn(Strict):
-    """One message of a conversation."""
+    """One message of a conversation, with what is known about it (`annotations`)."""
 
     role: Role = Field(description="'user' is the client, 'assistant' is the advisor")
     content: str = Field(min_length=1, max_length=TURN_MAX_CHARS, description="What is said, as plain text")
+    # Per-turn annotations (domain/annotations.py): the client's emotion, the advisor's strategy,
+    # judge scores, a v4 file's own objects. Stored with the version, beside the text.
+    annotation: dict | None = None
+
+
+def _every_key_required(schema: dict) -> None:
+    """The model writes every annotation key (null where it does not apply), while an answer
+    without them, from before annotations or from a test double, still validates."""
+    schema["required"] = list(schema["properties"])
+
+
+class GeneratedTurn(Strict):
+    """One message as the model writes it: the text, and how the writer means it."""
+
+    model_config = ConfigDict(json_schema_extra=_every_key_required)
+
+    role: Role = Field(description="'user' is the client, 'assistant' is the advisor")
+    content: str = Field(min_length=1, max_length=TURN_MAX_CHARS, description="What is said, as plain text")
+    emotion: str | None = Field(default=None, max_length=KEY_MAX, description=(
+        "Client turn: the client's primary emotion in this message, one of the catalog's emotion keys "
+        "(e.g. 'anxiety', 'shame', 'relief'). Advisor turn: null"))
+    intensity: float | None = Field(default=None, ge=0, le=1, description=(
+        "Client turn: how strongly the client feels that emotion here, 0 (barely) to 1 (overwhelmingly). "
+        "Advisor turn: null"))
+    confidence: float | None = Field(default=None, ge=0, le=1, description=(
+        "Client turn: how clearly the words show that emotion to a reader, 0 to 1. Advisor turn: null"))
+    strategy: str | None = Field(default=None, max_length=NAME_MAX, description=(
+        "Advisor turn: the response strategy of this reply in a short phrase "
+        "(e.g. 'validate the shame, then one small concrete step'). Client turn: null"))
 
 
 class GeneratedConversation(Strict):
-    """What the model returns: the turns of one conversation, client first."""
+    """What the model returns: the turns of one conversation, client first, each annotated."""
 
-    turns: list[Turn] = Field(
+    turns: list[GeneratedTurn] = Field(
         min_length=2,
         max_length=GENERATED_TURNS_MAX,
         description="Alternating turns starting with the client ('user')",
@@ -420,7 +449,8 @@ class BrightRunFile(Strict):
 
 
 class StoredTurn(NamedTuple):
-    """A turn as the store gives it back: its role, its text and its place (from 0) in its version.
+    """A turn as the store gives it back: its role, its text, its place (from 0) in its version
+    and its annotations (None when not read or not known).
 
     Not a `Turn`: the text was validated on the way in, and an export reads 120,000 turns at a
     time, where a tuple costs a tenth of as many pydantic models. An export's checks still name
@@ -430,6 +460,7 @@ class StoredTurn(NamedTuple):
     role: str
     content: str
     position: int
+    annotation: dict | None = None
 
     @property
     def word_count(self) -> int:

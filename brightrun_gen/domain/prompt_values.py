@@ -110,6 +110,22 @@ def beat_sheet(beats: Sequence[Beat], turns: int, catalog: Catalog) -> list[str]
     return lines
 
 
+def row_beats(dims: Dimensions, catalog: Catalog) -> list[Beat]:
+    """The beat sheet a row follows: its edge case's, else its arc's (scenarios follow their arc)."""
+    if dims.edge_case:
+        return list(_by_key(catalog.edge_cases, dims.edge_case, "edge case").beats)
+    if dims.arc:
+        return list(_by_key(catalog.arcs, dims.arc, "arc").beats)
+    return []
+
+
+def client_targets(beats: Sequence[Beat], turns: int) -> list[str]:
+    """The emotion the beat sheet asks of each client turn, in order: the plan's target per turn,
+    which the stored annotations keep beside what the model says it wrote."""
+    spans = beat_spans([b.share for b in beats], turns // 2)
+    return [beat.client for beat, (first, last) in zip(beats, spans) for _ in range(first, last + 1)]
+
+
 def beat_spans(shares: Sequence[float], exchanges: int) -> list[tuple[int, int]]:
     """(first, last) exchange of each phase: every phase gets at least one exchange when there are
     enough, the rest by share (largest remainder), in order, covering 1..exchanges exactly."""

@@ -1,5 +1,7 @@
 """Reading seed files into ConversationRecords: our `brightrun` format, and the dispatch to the
-console-era `training_pairs` format (`consolefiles`).
+console-era `training_pairs` format (`consolefiles`) and the training pipeline's
+brightrun-lora-v4 shapes (`lorav4files`: the aggregated file, its JSONL, individual files, and
+a zip of individual files).
 
 Pure parsing, no database: text in, records out. Every problem becomes one SeedFileError that
 names the file and the place (`line 3, column 7`, `training_pairs[2].turn_number`) so the
@@ -13,15 +15,18 @@ and values no database column can hold (NUL characters, lone surrogates, infinit
 from __future__ import annotations
 
 import codecs
+import io
 import json
 import math
 import re
 import stat
+import zipfile
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from brightrun_gen.domain import lorav4files
 from brightrun_gen.domain.consolefiles import parse_console
 from brightrun_gen.domain.models import KEY_MAX, NAME_MAX, BrightRunFile, ConversationRecord
 from brightrun_gen.domain.seedjson import json_type, loc_path, short, typed_field
@@ -46,7 +51,25 @@ def parse_seed_file(path: Path) -> list[ConversationRecord]:
         data = path.read_bytes()
     except OSError as error:
         raise SeedFileError(path.name, "", f"cannot be read: {error.strerror or error}") from None
+    if zipfile.is_zipfile(io.BytesIO(data)):
+        return _parse_zip(data, path.name)
     return parse_seed_text(_decode_utf8(data, path.name), path.name)
+
+
+def _parse_zip(data: bytes, name: str) -> list[ConversationRecord]:
+    """Every .json file of a zip (lora-v4-individual exports are zips of one file per conversation)."""
+    records: list[ConversationRecord] = []
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = [i for i in archive.infolist() if i.filename.endswith(".json") and not i.is_dir()]
+        if not members:
+            raise SeedFileError(name, "", "a zip without .json files")
+        for info in sorted(members, key=lambda i: i.filename):
+            member = f"{name}:{info.filename}"
+            if info.file_size > MAX_FILE_BYTES:  # read only what the header promises to be small
+                raise SeedFileError(member, "", f"is {_megabytes(info.file_size)}; a seed file may be at most "
+                                                f"{_megabytes(MAX_FILE_BYTES)}")
+            records += parse_seed_text(_decode_utf8(archive.read(info), member), member)
+    return records
 
 
 def parse_seed_text(text: str, name: str) -> list[ConversationRecord]:
@@ -54,7 +77,10 @@ def parse_seed_text(text: str, name: str) -> list[ConversationRecord]:
     if len(text) > MAX_FILE_BYTES:
         raise SeedFileError(name, "", f"is {_megabytes(len(text))}; a seed file may be at most "
                                       f"{_megabytes(MAX_FILE_BYTES)}: split it into smaller files")
-    document = _load_json(text.removeprefix("\ufeff"), name)
+    text = text.removeprefix("\ufeff")
+    if name.endswith(".jsonl") or text.lstrip().startswith('{"_meta"'):
+        return _parse_jsonl(text, name)
+    document = _load_json(text, name)
     _check_values(document, name)
     if not isinstance(document, dict):
         raise SeedFileError(
@@ -65,6 +91,8 @@ def parse_seed_text(text: str, name: str) -> list[ConversationRecord]:
         )
     if document.get("format") == "brightrun":
         return _parse_brightrun(document, name)
+    if lorav4files.is_v4(document):
+        return _checked(lorav4files.parse_document(document, name), name)
     if "format" in document and "training_pairs" not in document:
         raise SeedFileError(
             name,
@@ -72,10 +100,29 @@ def parse_seed_text(text: str, name: str) -> list[ConversationRecord]:
             f"unknown format {short(document['format'])}: "
             "expected 'brightrun' or a console file with training_pairs",
         )
-    records = parse_console(document, name)
+    return _checked(parse_console(document, name), name)
+
+
+def _checked(records: list[ConversationRecord], name: str) -> list[ConversationRecord]:
     for record in records:
         _check_metadata(record.metadata, f"conversation {short(record.key)}", name)
     return records
+
+
+def _parse_jsonl(text: str, name: str) -> list[ConversationRecord]:
+    """A brightrun-lora-v4 JSONL file: each non-blank line one JSON value, checked on its own."""
+    lines = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = _load_json(line, name)
+            _check_values(value, name)
+        except SeedFileError as error:  # the place within the line, after the line's number
+            where = error.where.removeprefix("line 1, ")
+            raise SeedFileError(name, f"line {number}" + (f", {where}" if where else ""), error.reason) from None
+        lines.append((number, value))
+    return _checked(lorav4files.parse_jsonl(lines, name), name)
 
 
 # --- text and JSON ---------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """A deterministic generator that needs no key and no network, labelled `offline` everywhere.
 
-It answers exactly like the API would (JSON text in the conversation schema), so its output
-goes through the same validation, scoring and saving path as Claude's.
+It answers exactly like the API would (JSON text in the conversation schema, annotations
+included), so its output goes through the same validation, scoring and saving path as Claude's.
+Its annotations are placeholders: the planned start emotion fading into the planned end one,
+and each canned reply's strategy; they are stored as `offline` and shown as such.
 """
 
 from __future__ import annotations
@@ -40,6 +42,20 @@ _ADVISOR_MIDDLE = (
     "Good, let's look at them together. The numbers that matter most right now are the ones you have to act on soon, not the ones that simply look big. For {topic}, that usually means the next twelve months of cash needs first and long-term balances second. Which of the figures in front of you is due or changing soonest?",
     "Family opinions come from love, and they also come from their own situations, which are not yours. A useful test is to ask whether a piece of advice fits your income, your timeline and your comfort with risk. If it fails one of those three, it can be good advice for them and still wrong for you. Would it help to run one of their suggestions through that test together?",
 )
+# The strategy each canned advisor reply follows, in the order of _ADVISOR_MIDDLE and _ADVISOR_CLOSE.
+_MIDDLE_STRATEGIES = (
+    "normalize the feeling, then ask what a good outcome looks like",
+    "slow down and size a safety cushion with concrete numbers",
+    "explain with a two-bucket metaphor and check what is unclear",
+    "pick one small action for the next two weeks",
+    "start from the one number that changes everything else",
+    "look at the numbers that must be acted on soon first",
+    "separate family opinions from the client's own situation",
+)
+_CLOSE_STRATEGIES = (
+    "celebrate the progress and set a dated three-step plan",
+    "reflect the change back and book the next check-in",
+)
 _USER_CLOSE = (
     "Okay, that actually feels doable. I think I was making it bigger in my head than it needs to be. If I gather the statements this weekend and we set up the automatic transfer, I will feel like I am finally moving instead of worrying about {topic}.",
     "Hearing it broken down like that helps a lot. I feel more {end} than when we started, honestly. Can we check in after I have done the first step, so I do not drift back into avoiding {topic}?",
@@ -58,17 +74,28 @@ def _target_turns(parameters: dict) -> int:
     return max(4, min(turns - turns % 2, 2 * (len(_USER_MIDDLE) + 2)))
 
 
-def _script(rng: random.Random, turns: int) -> list[tuple[str, str]]:
-    """Client opening, alternating middles, client close, advisor close: `turns` turns in all."""
+def _script(rng: random.Random, turns: int) -> list[tuple[str, str, str | None]]:
+    """Client opening, alternating middles, client close, advisor close: `turns` turns in all, as
+    (role, text, strategy); the strategy of an advisor turn, None for the client's."""
     middles = turns // 2 - 1
-    advisor = rng.sample(_ADVISOR_MIDDLE, k=middles)
+    advisor = rng.sample(list(zip(_ADVISOR_MIDDLE, _MIDDLE_STRATEGIES)), k=middles)
     user = rng.sample(_USER_MIDDLE, k=middles - 1)
-    script = [("user", rng.choice(_OPENERS) + _USER_OPENING)]
-    for i, text in enumerate(advisor):
-        script.append(("assistant", text))
-        script.append(("user", user[i] if i < len(user) else rng.choice(_USER_CLOSE)))
-    script.append(("assistant", rng.choice(_ADVISOR_CLOSE)))
+    script: list[tuple[str, str, str | None]] = [("user", rng.choice(_OPENERS) + _USER_OPENING, None)]
+    for i, (text, strategy) in enumerate(advisor):
+        script.append(("assistant", text, strategy))
+        script.append(("user", user[i] if i < len(user) else rng.choice(_USER_CLOSE), None))
+    close = rng.randrange(len(_ADVISOR_CLOSE))
+    script.append(("assistant", _ADVISOR_CLOSE[close], _CLOSE_STRATEGIES[close]))
     return script
+
+
+def _placeholder_emotion(parameters: dict, index: int, clients: int) -> dict:
+    """The planned start emotion for the first half of the client turns, the end one after,
+    with an intensity easing from 0.8 to 0.4: placeholders, not a reading of the text."""
+    share = index / max(clients - 1, 1)
+    shown = parameters.get("emotion_start" if share < 0.5 else "emotion_end") or ""
+    emotion = shown.lower().replace(" ", "_") or None  # the prompt shows the name; the catalog key is its lower case
+    return {"emotion": emotion, "intensity": round(0.8 - 0.4 * share, 2), "confidence": 0.5}
 
 
 class OfflineProvider:
@@ -84,8 +111,17 @@ class OfflineProvider:
             "start": p.get("emotion_start", "uneasy").lower(),
             "end": p.get("emotion_end", "calm").lower(),
         }
-        text = json.dumps({"turns": [{"role": role, "content": text.format(**words)}
-                                     for role, text in _script(rng, _target_turns(p))]}, ensure_ascii=False)
+        script = _script(rng, _target_turns(p))
+        clients = sum(role == "user" for role, _, _ in script)
+        body = {"turns": []}
+        for role, text, strategy in script:
+            turn = {"role": role, "content": text.format(**words)}
+            if role == "user":
+                turn.update(_placeholder_emotion(p, sum(t["role"] == "user" for t in body["turns"]), clients))
+            else:
+                turn["strategy"] = strategy
+            body["turns"].append(turn)
+        text = json.dumps(body, ensure_ascii=False)
         usage = Usage(input_tokens=self.count_tokens(prompt), output_tokens=len(text) // 4, calls=1)
         return Answer(text=text, stop_reason="end_turn", model=OFFLINE_MODEL, usage=usage)
 

@@ -73,10 +73,16 @@ class ExportResult:
     counts: dict[str, dict[str, int]]
     dedupe: dict | None = None
     diversity: dict | None = None
+    # Conversations left out, by reason: no text yet (never generated), or not expressible in the format.
+    left_out: dict[str, int] = field(default_factory=dict)
 
     @property
     def paths(self) -> list[Path]:
         return [f.path for f in self.files]
+
+
+# Why a selected row is left out when it has no text yet (e.g. `--status any` takes planned rows).
+NO_TEXT = "no text yet (never generated)"
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,7 @@ class _Selection:
     offline_included: int
     offline_excluded: int
     deduplicated: dedupe.Deduplicated | None = None
+    no_text: int = 0
 
     @property
     def ids(self) -> list[int]:
@@ -118,6 +125,8 @@ def preview(engine: Engine, request: ExportRequest, n: int = 5) -> list[dict]:
     with store_exports.export_snapshot(engine) as snapshot:
         context = _context(snapshot, request, fmt)
         for conv in snapshot.conversations(ids, batch_size=max(n, 1), parts=fmt.reads):
+            if fmt.leave_out and fmt.leave_out(conv, context):
+                continue
             records += _checked_records(fmt, conv, context)
             if len(records) >= n:
                 break
@@ -142,7 +151,7 @@ def export(engine: Engine, request: ExportRequest, settings: Settings | None = N
         conversations=sum(f.conversations for f in files), turns=sum(f.turns for f in files),
         offline_included=selection.offline_included, offline_excluded=selection.offline_excluded,
         counts=tally.as_dict(), dedupe=selection.deduplicated.manifest() if selection.deduplicated else None,
-        diversity=_diversity(engine, selection, request, settings),
+        diversity=_diversity(engine, selection, request, settings), left_out=tally.left_out_counts(selection.no_text),
     )
     _write_manifest(result, request)
     return result
@@ -172,12 +181,14 @@ def _select(engine: Engine, request: ExportRequest) -> _Selection:
     ids = store_exports.resolve_ids(engine, request.ids) if request.ids else []
     query = ConversationQuery(where={k: list(v) for k, v in request.where.items()},
                               statuses=request.effective_statuses, ids=ids)
-    rows = store_exports.select_conversations(engine, query)
+    selected = store_exports.select_conversations(engine, query)
+    rows = [r for r in selected if r.current_version > 0]
+    no_text = len(selected) - len(rows)
     offline = sum(r.model == OFFLINE_MODEL for r in rows)
     if request.include_offline:
-        selection = _Selection(rows, offline, 0)
+        selection = _Selection(rows, offline, 0, no_text=no_text)
     else:
-        selection = _Selection([r for r in rows if r.model != OFFLINE_MODEL], 0, offline)
+        selection = _Selection([r for r in rows if r.model != OFFLINE_MODEL], 0, offline, no_text=no_text)
     return _deduplicated(engine, selection, request.dedupe)
 
 
@@ -195,6 +206,8 @@ def _nothing_matches(request: ExportRequest, selection: _Selection) -> str:
     if request.ids:
         filters.append(f"ids {', '.join(map(str, request.ids))}")
     message = f"nothing to export: no conversation matches {'; '.join(filters)}"
+    if selection.no_text:
+        message += f" ({selection.no_text} without text yet: generate them first)"
     if selection.offline_excluded:
         message += f" ({selection.offline_excluded} offline conversation(s) left out: include offline ones to export them)"
     return message
@@ -235,9 +248,14 @@ def _context(snapshot: ExportSnapshot, request: ExportRequest, fmt: ExportFormat
     if advisor is None and request.include_system and fmt.name in ("openai", "sharegpt"):
         raise InputError("export: the store has no advisor profile for the system prompt; "
                          "run `brightrun init`, or export without the system prompt")
+    catalog = snapshot.catalog() if fmt.needs_catalog else None
+    if fmt.needs_catalog and (catalog is None or not request.include_system):
+        raise InputError(f"{fmt.name} export: the format needs the advisor's profile, the catalog and the "
+                         "system prompt; run `brightrun init` and export with the system prompt")
     statuses = ", ".join(request.effective_statuses) or "selected"
     return ExportContext(
         advisor=advisor,
+        catalog=catalog,
         include_system=request.include_system,
         persona_labels=snapshot.persona_labels() if fmt.name == "training-pairs" else {},
         dataset_name=_output_path(request.output, fmt).stem,
@@ -251,7 +269,7 @@ def _checked_records(fmt: ExportFormat, conv: ExportConversation, context: Expor
     problem = fmts.conversation_problem(conv) if fmt.carries_turns else None
     if problem is None:
         records = fmt.records(conv, context)
-        problem = next(filter(None, map(fmt.check, records)), None)
+        problem = fmt.check_all(records) if fmt.check_all else next(filter(None, map(fmt.check, records)), None)
     if problem:
         raise InvalidExportRecord.about(fmt.name, conv, problem)
     return records
@@ -263,7 +281,7 @@ def _checked_records(fmt: ExportFormat, conv: ExportConversation, context: Expor
 def _file_totals(snapshot: ExportSnapshot, fmt: ExportFormat, selection: _Selection,
                  plan: _Plan) -> dict[str | None, FileTotals]:
     """Conversations and turns per file, for formats whose header states them."""
-    turns = snapshot.turn_counts(selection.ids) if fmt.head is not None else {}
+    turns = snapshot.turn_counts(selection.ids) if fmt.head is not None else {}  # summary heads count as they go
     conversations, turn_sums = Counter(), Counter()
     for row in selection.rows:
         conversations[plan.file_of(row.key)] += 1
@@ -281,9 +299,17 @@ def _write_files(snapshot: ExportSnapshot, fmt: ExportFormat, context: ExportCon
         for name, path in plan.targets.items():
             sinks[name] = open_sink(path, name, fmt, context, totals[name])
         for conv in snapshot.conversations(selection.ids, parts=fmt.reads):
+            reason = fmt.leave_out(conv, context) if fmt.leave_out else None
+            if reason:
+                tally.leave_out(reason)
+                continue
             records = _checked_records(fmt, conv, context)
             sinks[plan.file_of(conv.key)].add(conv, records)
             tally.add(conv)
+        if not tally.added:
+            raise InputError(f"nothing to export as {fmt.name}: every selected conversation was left out ("
+                             + "; ".join(f"{n} × {why}" for why, n in tally.left_out_counts(selection.no_text).items())
+                             + ")")
         files = [sink.finish() for sink in sinks.values()]
     except BaseException:
         for sink in sinks.values():
@@ -304,8 +330,20 @@ class _Tally:
 
     def __init__(self) -> None:
         self._counts: dict[str, Counter] = defaultdict(Counter)
+        self._left_out: Counter = Counter()
+        self.added = 0
+
+    def leave_out(self, reason: str) -> None:
+        self._left_out[reason] += 1
+
+    def left_out_counts(self, no_text: int) -> dict[str, int]:
+        counts = Counter(self._left_out)
+        if no_text:
+            counts[NO_TEXT] += no_text
+        return dict(sorted(counts.items()))
 
     def add(self, conv: ExportConversation) -> None:
+        self.added += 1
         values = {**conv.dimensions.model_dump(), "status": conv.status, "source": conv.source,
                   "model": conv.generation.model}
         for name in self.FIELDS:
@@ -333,6 +371,7 @@ def _write_manifest(result: ExportResult, request: ExportRequest) -> None:
         "turns": result.turns,
         "offline_included": result.offline_included,
         "offline_excluded": result.offline_excluded,
+        "left_out": result.left_out,
         "files": [f.as_dict() for f in result.files],
         "counts": result.counts,
         "dedupe": result.dedupe,

@@ -18,7 +18,7 @@ from brightrun_gen.domain.answers import parse_answer, storable_text
 from brightrun_gen.domain.examples import Example, choose_examples, match_topic
 from brightrun_gen.domain.models import Catalog, GeneratedConversation
 from brightrun_gen.domain.pricing import PriceTable, Usage
-from brightrun_gen.domain.prompt_values import SharedInputs, prompt_values
+from brightrun_gen.domain.prompt_values import DEFAULT_VARIATION, SharedInputs, client_targets, prompt_values, row_beats
 from brightrun_gen.domain.prompts import PromptTemplate, RenderedPrompt, render
 from brightrun_gen.domain.quality import RULES, Rule
 from brightrun_gen.domain.voice import VoiceProfile
@@ -42,6 +42,7 @@ class Prepared:
     topic_terms: list[str]
     rules: tuple[Rule, ...] = RULES  # the rule table the prompt states and the answer is scored by
     examples: tuple[Example, ...] = ()
+    targets: tuple[str, ...] = ()  # the beat sheet's emotion for each client turn, kept with the annotations
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,8 @@ def prepare(engine: Engine, conversation_id: int, *, settings: Settings | None =
                     extra_blocks=[(title, text) for title, text in blocks if text])
     topic = next((x for x in static.catalog.topics if x.key == d.topic), None)
     topics = [topic.name] if topic else [d.topic.replace("_", " ")]
-    return Prepared(row.id, row.key, prompt, topics, rules, tuple(examples))
+    targets = client_targets(row_beats(d, static.catalog), (variation or DEFAULT_VARIATION).target_turns)
+    return Prepared(row.id, row.key, prompt, topics, rules, tuple(examples), tuple(targets))
 
 
 # Called inside the transaction that stores the outcome, with (conn, status, error): the runner
@@ -251,7 +253,8 @@ def _save(engine: Engine, prepared: Prepared, conversation: GeneratedConversatio
     log.update(outcome="ok", duration_ms=int((time.perf_counter() - started) * 1000))
     drafts = gate.review(conversation, log)  # the judge and its repairs: every version to store, last is final
     with write(engine) as conn:
-        versions = judging.store_drafts(conn, prepared.conversation_id, drafts, log["queue_item_id"])
+        versions = judging.store_drafts(conn, prepared.conversation_id, drafts, log["queue_item_id"],
+                                        targets=prepared.targets)
         for draft, number in zip(drafts, versions):
             knowledge.record_grounding(engine, conn, prepared.conversation_id, number, prepared.prompt)
             dedupe.index_version(conn, prepared.conversation_id, number, draft.conversation.turns)

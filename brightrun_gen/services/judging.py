@@ -14,11 +14,12 @@ import logging
 import time
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from sqlalchemy import Connection, Engine
 
 from brightrun_gen.config import Settings
+from brightrun_gen.domain.annotations import SCORE_NAMES, annotated_turns, with_scores
 from brightrun_gen.domain.answers import parse_answer, storable_text
 from brightrun_gen.domain.content_checks import Finding, arithmetic_findings, must_have_findings, rule_findings
 from brightrun_gen.domain.models import EdgeCase, GeneratedConversation, Turn
@@ -120,15 +121,22 @@ class Draft:
     judge_log: dict | None = None  # the judge call that made the judgement, stored with it
 
 
-def store_drafts(conn: Connection, conversation_id: int, drafts: list[Draft], queue_item_id: int | None) -> list[int]:
+def store_drafts(conn: Connection, conversation_id: int, drafts: list[Draft], queue_item_id: int | None,
+                 targets: Sequence[str] = ()) -> list[int]:
     """Write every draft as a version (the last one is current, unless an approved version is) with
-    its log and judgement; returns the version numbers, in the drafts' order."""
+    its log and judgement; returns the version numbers, in the drafts' order.
+
+    Each turn is stored with its annotation: what the writer says it wrote, the beat sheet's target
+    emotion for client turns (`targets`), and the judge's scores for advisor turns."""
     version, numbers = None, []
     for draft in drafts:
         log_id = log_store.insert_log(conn, **draft.log)
         parent = version if version is not None else draft.parent_version
+        turns = annotated_turns(draft.conversation.turns, draft.log["model"], targets)
+        if draft.judgement is not None:
+            turns = _with_turn_scores(turns, draft.judgement.as_dict().get("turns") or [])
         version = conv_store.save_version(
-            conn, conversation_id, draft.conversation.turns, model=draft.log["model"], status="generated",
+            conn, conversation_id, turns, model=draft.log["model"], status="generated",
             quality=draft.quality, template_name=draft.log["template_name"], template_hash=draft.log["template_hash"],
             log_id=log_id)
         if draft.origin:
@@ -140,6 +148,19 @@ def store_drafts(conn: Connection, conversation_id: int, drafts: list[Draft], qu
                                  log_id=judge_log_id, queue_item_id=queue_item_id)
         numbers.append(version)
     return numbers
+
+
+def _with_turn_scores(turns: list, scored: list[dict]) -> list:
+    """The judge's empathy / clarity / appropriateness / brand-voice scores added to the annotation of
+    the advisor turns it scored (its "turn" numbers count every turn from 1)."""
+    by_position = {int(s["turn"]) - 1: s for s in scored if str(s.get("turn", "")).isdigit()}
+    out = []
+    for position, turn in enumerate(turns):
+        score = by_position.get(position)
+        if turn.role == "assistant" and score and all(name in score for name in SCORE_NAMES):
+            turn = turn.model_copy(update={"annotation": with_scores(turn.annotation, score)})
+        out.append(turn)
+    return out
 
 
 # --- the gate ------------------------------------------------------------------------------------

@@ -49,6 +49,6 @@ def _add_chunk(conn: Connection, items: Sequence[BulkConversation], source: str)
     ])
     conn.execute(t.conversation_turns.insert(), [
         {"conversation_id": ids[i.key], "version": 1, "position": n, "role": turn.role, "content": turn.content,
-         "word_count": len(turn.content.split())}
+         "word_count": len(turn.content.split()), "annotation": turn.annotation}
         for i in items for n, turn in enumerate(i.turns)
     ])

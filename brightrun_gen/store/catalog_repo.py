@@ -87,15 +87,23 @@ def ensure_persona(conn: Connection, persona: Persona) -> bool:
 def load_catalog(engine: Engine) -> Catalog:
     """The catalog as stored (file catalog plus personas that imports created)."""
     with read(engine) as conn:
-        data = {section: list(conn.scalars(select(table.c.data).order_by(table.c.id)))
-                for section, table in _TABLES.items()}
-        advisor = conn.scalar(select(t.advisor_profiles.c.data).order_by(t.advisor_profiles.c.id).limit(1))
-        for section, kind in _VOCAB.items():
-            c = t.vocabulary.c
-            data[section] = [dict(r._mapping) for r in conn.execute(
-                select(c.key, c.name, c.description).where(c.kind == kind).order_by(c.id))]
-    if advisor is None:
+        catalog = catalog_in(conn)
+    if catalog is None:
         raise InputError("the store has no catalog yet: run `brightrun init` first")
+    return catalog
+
+
+def catalog_in(conn: Connection) -> Catalog | None:
+    """The catalog as this connection sees it; None before `brightrun init`."""
+    data = {section: list(conn.scalars(select(table.c.data).order_by(table.c.id)))
+            for section, table in _TABLES.items()}
+    advisor = conn.scalar(select(t.advisor_profiles.c.data).order_by(t.advisor_profiles.c.id).limit(1))
+    for section, kind in _VOCAB.items():
+        c = t.vocabulary.c
+        data[section] = [dict(r._mapping) for r in conn.execute(
+            select(c.key, c.name, c.description).where(c.kind == kind).order_by(c.id))]
+    if advisor is None:
+        return None
     return Catalog.model_validate({"advisor": Advisor.model_validate(advisor), **data})
 
 

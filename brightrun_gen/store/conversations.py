@@ -188,7 +188,7 @@ def get_detail(engine: Engine, key_or_id: str | int, version: int | None = None)
 def load_turns(conn: Connection, conversation_id: int, version: int) -> list[StoredTurn]:
     c = t.conversation_turns.c
     stmt = (
-        select(c.role, c.content, c.position)
+        select(c.role, c.content, c.position, c.annotation)
         .where(c.conversation_id == conversation_id, c.version == version)
         .order_by(c.position)
     )
@@ -257,7 +257,7 @@ def save_version(
         raise ValueError("a conversation version needs at least one turn")
     conn.execute(t.conversation_turns.insert(), [
         {"conversation_id": conversation_id, "version": version, "position": i, "role": turn.role,
-         "content": turn.content, "word_count": len(turn.content.split())}
+         "content": turn.content, "word_count": len(turn.content.split()), "annotation": turn.annotation}
         for i, turn in enumerate(turns)
     ])
     if current.status in REVIEWED:
@@ -267,6 +267,17 @@ def save_version(
         last_error=None,
     ))
     return version
+
+
+def set_turn_annotation(conn: Connection, conversation_id: int, version: int, position: int,
+                        annotation: dict | None) -> None:
+    """Replace one turn's annotation (e.g. with the judge's scores added: annotations.with_scores)."""
+    c = t.conversation_turns.c
+    done = conn.execute(update(t.conversation_turns).where(
+        c.conversation_id == conversation_id, c.version == version, c.position == position,
+    ).values(annotation=annotation))
+    if done.rowcount != 1:
+        raise NotFound(f"conversation {conversation_id} has no turn {position + 1} in version {version}")
 
 
 def set_review(conn: Connection, conversation_id: int, status: str, notes: str | None) -> None:

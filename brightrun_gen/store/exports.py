@@ -14,7 +14,7 @@ from typing import Iterator, Sequence
 from sqlalchemy import Connection, Engine, and_, func, null, or_, select
 
 from brightrun_gen.domain.exportformats import PARTS, ExportConversation, Generation
-from brightrun_gen.domain.models import DIMENSION_NAMES, Advisor, Dimensions, ReviewEvent, StoredTurn
+from brightrun_gen.domain.models import DIMENSION_NAMES, Advisor, Catalog, Dimensions, ReviewEvent, StoredTurn
 from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.errors import NotFound
 from brightrun_gen.store import catalog_repo, knowledge, tables as t
@@ -39,6 +39,7 @@ class Selected:
     key: str
     tier: int
     model: str | None
+    current_version: int  # 0: never written, nothing to export
 
 
 def select_conversations(engine: Engine, query: ConversationQuery) -> list[Selected]:
@@ -46,7 +47,7 @@ def select_conversations(engine: Engine, query: ConversationQuery) -> list[Selec
 
     The very conditions `list_conversations` applies, so an export selects what the table shows.
     """
-    stmt = select(_c.id, _c.key, _c.tier, _c.model).where(and_(True, *query_conditions(query))).order_by(_c.id)
+    stmt = select(_c.id, _c.key, _c.tier, _c.model, _c.current_version).where(and_(True, *query_conditions(query))).order_by(_c.id)
     with read(engine) as conn:
         return [Selected(*row) for row in conn.execute(stmt).all()]
 
@@ -80,6 +81,10 @@ class ExportSnapshot:
         data = self._conn.scalar(select(t.advisor_profiles.c.data).order_by(t.advisor_profiles.c.id).limit(1))
         return Advisor.model_validate(data) if data is not None else None
 
+    def catalog(self) -> Catalog | None:
+        """The catalog as stored, or None before `brightrun init`."""
+        return catalog_repo.catalog_in(self._conn)
+
     def persona_labels(self) -> dict[str, str]:
         """'marcus_thompson' -> 'Marcus Thompson - The Overwhelmed Avoider', as console files label clients."""
         return catalog_repo.persona_labels(self._conn)
@@ -105,7 +110,7 @@ class ExportSnapshot:
 
     def _batch(self, ids: list[int], parts: frozenset[str]) -> list[ExportConversation]:
         heads = {r.id: r for r in self._conn.execute(_head_query(ids, "quality" in parts)).all()}
-        turns = self._turns(ids)
+        turns = self._turns(ids, "annotations" in parts)
         metadata = self._metadata(ids) if "metadata" in parts else {}
         usage = self._usage(ids) if "usage" in parts else {}
         events = self._events(ids) if "reviews" in parts else {}
@@ -118,14 +123,16 @@ class ExportSnapshot:
             for cid in ids if cid in heads
         ]
 
-    def _turns(self, ids: list[int]) -> dict[int, tuple[StoredTurn, ...]]:
-        stmt = select(_turn.conversation_id, _turn.role, _turn.content, _turn.position).select_from(
+    def _turns(self, ids: list[int], annotations: bool) -> dict[int, tuple[StoredTurn, ...]]:
+        # The annotation is JSON to decode for every turn: only when the format writes it.
+        annotation = _turn.annotation if annotations else null().label("annotation")
+        stmt = select(_turn.conversation_id, _turn.role, _turn.content, _turn.position, annotation).select_from(
             _current_turns()).where(_turn.conversation_id.in_(ids)).order_by(
             _turn.conversation_id, _turn.version, _turn.position)
         found: dict[int, list[StoredTurn]] = defaultdict(list)
         # fetchall: one driver call per batch instead of one per row.
-        for cid, role, content, position in self._conn.execute(stmt).all():
-            found[cid].append(StoredTurn(role, content, position))
+        for cid, role, content, position, notes in self._conn.execute(stmt).all():
+            found[cid].append(StoredTurn(role, content, position, notes))
         return {cid: tuple(turns) for cid, turns in found.items()}
 
     def _metadata(self, ids: list[int]) -> dict[int, dict]:

@@ -103,6 +103,11 @@ def _add_columns(conn: Connection, table, *names: str) -> None:
             conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {ddl}"))
 
 
+@migration(8, "per-turn annotations")
+def _m008(conn: Connection) -> None:
+    _add_columns(conn, t.conversation_turns, "annotation")
+
+
 def applied_versions(conn: Connection) -> set[int]:
     if not inspect(conn).has_table("schema_migrations"):
         return set()

@@ -192,6 +192,8 @@ conversation_turns = Table(
     Column("content", Text, nullable=False),
     Column("word_count", Integer, nullable=False),
     *_stamps(),
+    # What the turn's writer, the judge or an imported file says about it (domain/annotations.py).
+    Column("annotation", Json),
     UniqueConstraint("conversation_id", "version", "position"),
 )
 

@@ -6,8 +6,9 @@ import json
 
 from sqlalchemy import func, select
 
-from brightrun_gen.store import tables as t
-from brightrun_gen.store.db import read
+from brightrun_gen.store import conversations as conv_store, tables as t
+from brightrun_gen.store.conversations import ConversationQuery
+from brightrun_gen.store.db import read, write
 
 
 def plan_ids(engine, n: int, offset: int = 0) -> list[int]:
@@ -41,3 +42,16 @@ def dump_tables(engine) -> str:
             for row in conn.execute(select(table)):
                 parts.append(json.dumps([str(v) for v in row], ensure_ascii=False))
     return "\n".join(parts)
+
+
+def approve(engine, conversation_id: int, notes: str | None = None) -> None:
+    """Mark a conversation approved directly in the store (the review service is tested on its own)."""
+    with write(engine) as conn:
+        conv_store.set_review(conn, conversation_id, "approved", notes)
+
+
+def planned(engine, n: int, **where) -> list[conv_store.ConversationRow]:
+    """The first `n` planned rows not generated yet, optionally matching dimensions."""
+    rows = conv_store.list_conversations(engine, ConversationQuery(
+        statuses=["not_generated"], where={k: [v] for k, v in where.items()}))
+    return rows[:n]

@@ -12,7 +12,7 @@ the CLI and the export page offer them. Import from this package, not from its m
 from __future__ import annotations
 
 from brightrun_gen.domain.exportformats import (
-    brightrun_json, metadata_csv, openai_jsonl, sharegpt_jsonl, training_pairs,
+    brightrun_json, lora_v4, metadata_csv, openai_jsonl, sharegpt_jsonl, training_pairs,
 )
 from brightrun_gen.domain.exportformats.base import (
     PARTS, ExportContext, ExportConversation, ExportFormat, FileTotals, Generation, InvalidExportRecord,
@@ -38,8 +38,9 @@ __all__ = [
 ]
 
 FORMATS: dict[str, ExportFormat] = {
-    module.FORMAT.name: module.FORMAT
-    for module in (openai_jsonl, sharegpt_jsonl, brightrun_json, training_pairs, metadata_csv)
+    fmt.name: fmt
+    for fmt in (*(module.FORMAT for module in (openai_jsonl, sharegpt_jsonl, brightrun_json, training_pairs,
+                                               metadata_csv)), *lora_v4.FORMATS)
 }
 
 

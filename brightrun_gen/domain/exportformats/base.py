@@ -10,12 +10,12 @@ from functools import cached_property
 from typing import Any, Callable, Literal, Mapping
 
 from brightrun_gen.domain.exportformats.system_prompt import advisor_system_prompt
-from brightrun_gen.domain.models import Advisor, Dimensions, ReviewEvent, StoredTurn
+from brightrun_gen.domain.models import Advisor, Catalog, Dimensions, ReviewEvent, StoredTurn
 from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.errors import BrightRunError
 
 # What a conversation carries beyond its row and turns; a format reads only the parts it writes.
-PARTS = frozenset(("metadata", "quality", "usage", "reviews", "sources", "judgement"))
+PARTS = frozenset(("metadata", "quality", "usage", "reviews", "sources", "judgement", "annotations"))
 
 
 class InvalidExportRecord(BrightRunError):
@@ -67,6 +67,7 @@ class ExportContext:
 
     advisor: Advisor | None
     include_system: bool = True
+    catalog: Catalog | None = None  # for formats that describe the scaffolding (ExportFormat.needs_catalog)
     persona_labels: Mapping[str, str] = field(default_factory=dict)
     dataset_name: str = "brightrun_export"
     description: str = ""
@@ -89,6 +90,8 @@ class FileTotals:
 
 Records = Callable[[ExportConversation, ExportContext], list[dict]]
 Check = Callable[[dict], "str | None"]
+CheckAll = Callable[[list[dict]], "str | None"]
+LeaveOut = Callable[[ExportConversation, ExportContext], "str | None"]
 Head = Callable[[ExportContext, FileTotals], dict]
 Encode = Callable[[list[dict]], list[bytes]]
 
@@ -113,7 +116,7 @@ class ExportFormat:
 
     name: str
     suffix: str
-    layout: Literal["jsonl", "json", "csv"]
+    layout: Literal["jsonl", "json", "csv", "json-summary", "jsonl-summary", "zip"]
     records: Records
     check: Check
     description: str
@@ -123,3 +126,14 @@ class ExportFormat:
     carries_turns: bool = True  # False: the turns are not in the file, so their order does not matter
     reads: frozenset[str] = frozenset()  # of PARTS: what to load beyond the row and the turns
     encode: Encode = encode_records  # jsonl and json layouts: the records of one conversation to bytes
+    # All the records of one conversation at once (checks that share work across them); else `check` each.
+    check_all: CheckAll | None = None
+    # Why a conversation cannot be written in this format (it is left out and counted), or None.
+    leave_out: LeaveOut | None = None
+    needs_catalog: bool = False
+    # "json-summary" and "jsonl-summary" layouts: a head counted from the records written, put
+    # first in the file: `summary()` gives an accumulator with add(conv, records), and
+    # `summary_head(accumulator, ctx)` the head.
+    summary: Callable[[], Any] | None = None
+    summary_head: Callable[[Any, ExportContext], dict] | None = None
+    entry_name: Callable[[dict], str] | None = None  # "zip" layout: one file per record, by this name

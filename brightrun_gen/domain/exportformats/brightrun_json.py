@@ -37,9 +37,16 @@ def brightrun_records(conv: ExportConversation, ctx: ExportContext) -> list[dict
         "key": conv.key,
         "source": conv.source,
         "dimensions": conv.dimensions.model_dump(exclude_none=True),
-        "turns": [{"role": t.role, "content": t.content} for t in conv.turns],
+        "turns": [_turn(t) for t in conv.turns],
         "metadata": brightrun_metadata(conv),
     }]
+
+
+def _turn(turn) -> dict:
+    """A turn with its annotations, when it has any (domain/annotations.py)."""
+    if turn.annotation:
+        return {"role": turn.role, "content": turn.content, "annotation": turn.annotation}
+    return {"role": turn.role, "content": turn.content}
 
 
 def brightrun_metadata(conv: ExportConversation) -> dict:
