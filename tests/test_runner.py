@@ -211,6 +211,7 @@ print("warmed up")
 """
 
 
+@pytest.mark.slow  # a fresh interpreter that imports the SDK: seconds of start-up
 def test_the_background_runner_imports_the_sdk_at_start_and_the_cli_does_not(tmp_path):
     """The first job after a server start must not stall page runs while `anthropic` loads: the
     runner imports it on its own thread before any job. A fresh process, so no other test has
