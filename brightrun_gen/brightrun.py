@@ -19,8 +19,8 @@ from brightrun_gen.config import Settings, get_settings
 from brightrun_gen.llm.base import Provider
 from brightrun_gen.llm.factory import make_provider
 from brightrun_gen.services import (
-    browse, dashboard, estimate as estimating, exporting, foreground, importing, insights, progress, review,
-    runner as runner_service, setup,
+    browse, dashboard, estimate as estimating, exporting, foreground, generation_plans, importing, insights, progress,
+    review, runner as runner_service, setup, templates,
 )
 
 logger = logging.getLogger(__name__)
@@ -150,13 +150,17 @@ class Jobs(_Noun):
     def ids_for_filter(self, where: dict) -> list[int]:
         return runner_service.ids_for_filter(self.engine, where)
 
-    def start(self, plan: dashboard.GenerationPlan, use_batch: bool = False) -> str:
+    def start(self, plan: generation_plans.GenerationPlan, use_batch: bool = False) -> str:
         """Queue a plan made by plan_one / plan_selected / plan_all; returns the sentence to show."""
-        return dashboard.start(self.engine, plan, use_batch, settings=self.app.settings)
+        return generation_plans.start(self.engine, plan, use_batch, settings=self.app.settings)
 
-    plan_one = staticmethod(dashboard.plan_one)
-    plan_selected = staticmethod(dashboard.plan_selected)
-    plan_all = staticmethod(dashboard.plan_all)
+    def plan_one(self, key_or_id: str | int) -> generation_plans.GenerationPlan:
+        return generation_plans.plan_one(self.engine, key_or_id)
+
+    plan_selected = staticmethod(generation_plans.plan_selected)
+    plan_all = staticmethod(generation_plans.plan_all)
+    with_progress = staticmethod(dashboard.with_progress)
+    ended_sentence = staticmethod(dashboard.ended_sentence)
 
     def estimate(self, ids: Sequence[int], *, provider: str | None = None, model: str | None = None,
                  use_batch: bool = False) -> estimating.Estimate:

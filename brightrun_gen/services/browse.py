@@ -8,11 +8,14 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from brightrun_gen.domain.models import DIMENSIONS
-from brightrun_gen.store import catalog_repo, conversations as conv_store, listing, logs as log_store, queue
+from brightrun_gen.store import (
+    catalog_repo, conversations as conv_store, listing, logs as log_store, queue, reviews as review_store,
+)
 from brightrun_gen.store.conversations import ConversationDetail, ConversationQuery, ConversationRow
 from brightrun_gen.store.db import read
 
-TABLE_COLUMNS = ["id", "key", "persona", "emotion", "topic", "tier", "status", "quality_score", "model", "updated_at"]
+TABLE_COLUMNS = ["id", "key", "persona", "emotion", "topic", "tier", "status", "quality_score", "model", "updated_at",
+                 "version", "failed_at", "last_error"]
 
 
 def conversation_table(engine: Engine, query: ConversationQuery | None = None) -> pd.DataFrame:
@@ -23,6 +26,7 @@ def conversation_table(engine: Engine, query: ConversationQuery | None = None) -
     frame["persona"] = frame["persona"].map(lambda key: labels.get(key, key))
     frame["emotion"] = frame["emotion_start"] + " → " + frame["emotion_end"]
     frame["model"] = frame["model"].fillna("")
+    frame["version"] = frame["current_version"]
     return frame[TABLE_COLUMNS]
 
 
@@ -69,7 +73,17 @@ def conversation_json(engine: Engine, key_or_id: str | int) -> dict:
         "quality": detail.quality,
         "metadata": conv_store.unflatten(detail.metadata),
         "versions": detail.versions,
+        "reviewer_notes": detail.row.reviewer_notes,
+        "decision": _latest_decision(engine, detail.row.id),
     }
+
+
+def _latest_decision(engine: Engine, conversation_id: int) -> dict | None:
+    """The newest review event (version, action, reviewer, notes, at) without its row id."""
+    events = review_store.list_events(engine, conversation_id)
+    if not events:
+        return None
+    return {k: v for k, v in events[-1].as_dict().items() if k != "id"}
 
 
 def attempts(engine: Engine, key_or_id: str | int | None = None, *, limit: int = 500) -> list[log_store.LogEntry]:

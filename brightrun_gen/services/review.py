@@ -10,10 +10,12 @@ from typing import Sequence
 from sqlalchemy import Connection, Engine
 
 from brightrun_gen.config import Settings, get_settings
-from brightrun_gen.domain.models import WRITTEN
+from brightrun_gen.domain.models import STATUS_LABELS, WRITTEN
 from brightrun_gen.errors import InputError
 from brightrun_gen.services.browse import persona_labels
-from brightrun_gen.store import conversations as conv_store, logs as log_store, reviews as review_store
+from brightrun_gen.store import (
+    catalog_repo, conversations as conv_store, logs as log_store, reviews as review_store,
+)
 from brightrun_gen.store.conversations import ConversationDetail, ConversationQuery, ConversationRow
 from brightrun_gen.store.db import read, write
 from brightrun_gen.store.tables import utcnow
@@ -104,15 +106,26 @@ def unreviewed_count(engine: Engine) -> int:
 
 
 def review_options(engine: Engine, statuses: Sequence[str] = WRITTEN, persona_text: str = "") -> dict[int, str]:
-    """Conversations to pick from, id -> 'key · status · score', in id order."""
+    """Conversations to pick from, id -> 'key · persona · topic · status · score', in id order."""
     rows = conv_store.list_conversations(engine, ConversationQuery(statuses=tuple(statuses) or WRITTEN,
                                                                    persona_text=persona_text))
-    return {r.id: _option_label(r) for r in rows}
+    names = picker_names(engine)
+    return {r.id: option_label(r, names) for r in rows}
 
 
-def _option_label(row: ConversationRow) -> str:
+def picker_names(engine: Engine) -> dict[str, dict[str, str]]:
+    """Persona and topic display names, as the picker shows them."""
+    return {section: {e["key"]: e["name"] for e in catalog_repo.list_section(engine, f"{section}s")}
+            for section in ("persona", "topic")}
+
+
+def option_label(row: ConversationRow, names: dict[str, dict[str, str]]) -> str:
+    d = row.dimensions
     score = f" · score {row.quality_score:g}" if row.quality_score is not None else ""
-    return f"{row.key} · {row.status.replace('_', ' ')}{score}"
+    persona = names["persona"].get(d.persona, d.persona)
+    topic = names["topic"].get(d.topic, d.topic)
+    return f"{row.key} · {persona} · {topic} · {STATUS_LABELS.get(row.status, row.status)}{score}"
+
 
 
 def neighbours(ids: Sequence[int], current: int) -> tuple[int | None, int | None]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy import Connection, Engine, inspect, select, text
+from sqlalchemy.schema import CreateColumn
 
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import write
@@ -45,6 +46,21 @@ def _m001(conn: Connection) -> None:
 @migration(2, "generation jobs and queue")
 def _m002(conn: Connection) -> None:
     _create(conn, t.generation_jobs, t.generation_queue)
+
+
+def _add_columns(conn: Connection, table, *names: str) -> None:
+    """ALTER TABLE ... ADD COLUMN for columns of the current metadata an older table lacks."""
+    present = {column["name"] for column in inspect(conn).get_columns(table.name)}
+    for name in names:
+        if name not in present:
+            definition = CreateColumn(table.c[name]).compile(dialect=conn.dialect)
+            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {definition}"))
+
+
+@migration(9, "failed-attempt marker and prior status on conversations, template version shares")
+def _m009(conn: Connection) -> None:
+    _add_columns(conn, t.conversations, "prior_status", "failed_at")
+    _add_columns(conn, t.prompt_templates, "share")
 
 
 def applied_versions(conn: Connection) -> set[int]:
