@@ -77,7 +77,7 @@ class _Noun:
 
 
 class Catalog(_Noun):
-    """Personas, emotions, arcs, scenarios, edge cases, topics, templates and seeds: read-only."""
+    """Personas, emotions, arcs, scenarios, edge cases, topics, templates and seeds; template versions' activation."""
 
     SECTIONS = insights.CATALOG_SECTIONS
 
@@ -98,6 +98,13 @@ class Catalog(_Noun):
 
     def persona_labels(self) -> dict[str, str]:
         return browse.persona_labels(self.engine)
+
+    def activate_template(self, template_id: int, *, share: int = 100, only: bool = True) -> str:
+        """Make a template version active, alone in its tier or with a share of new rows; returns the sentence."""
+        return templates.activate(self.engine, template_id, share=share, only=only)
+
+    def deactivate_template(self, template_id: int) -> str:
+        return templates.deactivate(self.engine, template_id)
 
 
 class Conversations(_Noun):

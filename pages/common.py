@@ -19,6 +19,8 @@ PROGRESS_READ_SECONDS = 0.5
 # forget_shared_reads); changes made elsewhere (the runner, the CLI, other tabs) show after at most
 # this long.
 SHARED_READ_SECONDS = 1
+# The chat avatars, the same in the dashboard's preview and on the Review page.
+AVATARS = {"user": ":material/person:", "assistant": ":material/support_agent:"}
 OFFLINE_BANNER = ("Offline mode: conversations are placeholder text from the offline generator, not Claude. "
                   "Set ANTHROPIC_API_KEY to generate with Claude.")
 
@@ -200,10 +202,11 @@ def _progress_panel(show_stop: bool) -> None:
     alone = st.session_state.get("_panel_page_run") == st.session_state.get("_page_run")
     st.session_state["_panel_page_run"] = st.session_state.get("_page_run")
     seen, st.session_state["_active_jobs"] = st.session_state.get("_active_jobs"), ids
+    for ended in sorted(set(seen or ()) - set(ids)):  # a job that ended since the last poll: say how it went
+        notify(app().jobs.ended_sentence(app().jobs.progress(ended)))
     if alone and seen is not None and seen != ids:
         st.rerun(scope="app")
-    if alone:
-        show_notices()
+    show_notices()
     for p in jobs:
         _job_panel(app().jobs.progress_view(p), show_stop)
     if not jobs:

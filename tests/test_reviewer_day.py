@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
+
+import pytest
 
 from brightrun_gen.brightrun import BrightRun
-from brightrun_gen.services import dashboard, generation_plans, progress, review, runner as runner_service
+from brightrun_gen.domain.template_choice import pick_version
+from brightrun_gen.errors import InputError
+from brightrun_gen.services import dashboard, generation, generation_plans, progress, review, runner as runner_service
 from brightrun_gen.services.browse import conversation_detail
 from brightrun_gen.services.exporting import ExportRequest, preview as export_preview
 from brightrun_gen.services.generation import generate_one
+from brightrun_gen.store import templates as template_store
+from brightrun_gen.store.db import write
 from tests.support.fake_messages_api import FakeMessagesAPI
 from tests.test_cli import run
 from tests.test_runner import claude_settings
@@ -158,3 +165,42 @@ def test_the_review_cli_records_a_decision_like_the_page_and_show_carries_it(tem
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
     missing = run("review", "T9-999", "approve", db=db_url)
     assert missing.returncode == 2 and "T9-999" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def second_version(store) -> tuple[int, int]:
+    """Store a changed tier-1 template (it becomes the only active one); ids of the old and the new version."""
+    with write(store) as conn:
+        [(old, _)] = template_store.active_templates(conn, 1)
+        changed = replace(old, request=old.request + "\nKeep every advisor turn under 120 words.",
+                          content_hash="0" * 63 + "1")
+        template_store.save_template(conn, changed)
+    versions = {(v.name, v.version): v for v in template_store.list_versions(store)}
+    return versions[("tier1_arc", 1)].id, versions[("tier1_arc", 2)].id
+
+
+def test_template_versions_can_share_new_rows_and_the_log_tells_them_apart(store, settings):
+    old_id, new_id = second_version(store)
+    app = BrightRun(settings, database_url=store.url.render_as_string(hide_password=False))
+    assert "only active version of tier 1" in app.catalog.activate_template(old_id)
+    assert "share of 30" in app.catalog.activate_template(new_id, share=30, only=False)
+    rows = app.catalog.templates().set_index("id")
+    assert (rows.loc[old_id, "share"], rows.loc[new_id, "share"]) == (100, 30)
+    assert list(rows.loc[[old_id, new_id], "version"]) == [1, 2]
+    tier1 = [r.id for r in app.conversations.list(where={"tier": ["1"]}) if r.source == "plan"]
+    chosen = [generation.prepare(store, cid).prompt.template_hash for cid in tier1]
+    assert 0.1 < chosen.count("0" * 63 + "1") / len(chosen) < 0.5  # about 30 of 130 shares
+    assert chosen == [generation.prepare(store, cid).prompt.template_hash for cid in tier1]  # stable per row
+    app.catalog.deactivate_template(old_id)
+    with pytest.raises(InputError, match="needs one active version"):
+        app.catalog.deactivate_template(new_id)
+    generate_one(store, tier1[0], settings=settings)
+    logged = app.activity.attempt_log(key_text=conversation_detail(store, tier1[0]).row.key)
+    assert logged["template"].iloc[0].startswith("tier1_arc v")
+    assert app.reviews.load(tier1[0]).generation["Template"] == logged["template"].iloc[0]
+    app.close()
+
+
+def test_pick_version_follows_the_shares():
+    picks = [pick_version([("a", 80), ("b", 20)], cid) for cid in range(2000)]
+    assert 0.75 < picks.count("a") / len(picks) < 0.85
+    assert pick_version([("only", 5)], 7) == "only"

@@ -110,6 +110,14 @@ def test_review_queue_walks_unreviewed_conversations(store):
     assert conversation_detail(store, 1).row.status == "rejected"
 
 
+def test_a_decision_stays_on_the_conversation_when_the_page_was_opened_without_an_id(store):
+    at = open_page("review")
+    assert heading(at).startswith("T1-001 · ") and at.query_params["id"] == "1"  # pinned in the URL
+    at.button(key="decide_approved").click().run()
+    assert heading(at).startswith("T1-001 · ")  # T1-002 is the next unreviewed now, but nobody asked to move
+    assert conversation_detail(store, 1).row.status == "approved"
+
+
 def test_previous_next_and_the_picker_move_between_conversations(store):
     at = open_page("review", id="1")
     at.button(key="review_next").click().run()
@@ -129,7 +137,8 @@ def test_a_conversation_without_text_cannot_be_reviewed(store):
 
 def test_an_unknown_conversation_is_a_clear_error(store):
     at = open_page("review", id=IMAGE)
-    assert "does not exist" in at.error[0].value
+    assert "There is no conversation" in at.error[0].value and "pick one from the list" in at.error[0].value
+    assert "brightrun" not in at.error[0].value  # a page never sends its user to the command line
     assert IMAGE not in at.error[0].value  # shown escaped, as text
 
 
@@ -174,11 +183,11 @@ def test_export_page_counts_previews_and_downloads(store):
     review.review(store, 1, "approve", "tester")
     at = open_page("export")
     assert at.metric[0].value == "1"
-    assert any("offline-generated conversation(s) also match" in i.value for i in at.info)
+    assert any("1 conversation with this status was written by the offline generator" in i.value for i in at.info)
     assert at.json, "the preview shows the first records"
-    next(c for c in at.checkbox if c.label.startswith("Include offline")).check().run()
+    next(b for b in at.button if b.label == "Include them anyway").click().run()  # the switch, right there
     assert at.metric[0].value == "2"
-    assert any("of these were written by the offline generator" in w.value for w in at.warning)
+    assert any("1 of these was written by the offline generator" in w.value for w in at.warning)
     next(b for b in at.button if b.label == "Build the export file").click().run()
     assert not at.exception
     assert at.get("download_button"), "the file can be downloaded"

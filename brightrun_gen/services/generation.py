@@ -19,6 +19,7 @@ from brightrun_gen.domain.models import Catalog, GeneratedConversation
 from brightrun_gen.domain.pricing import PriceTable, Usage
 from brightrun_gen.domain.prompts import PromptTemplate, RenderedPrompt, prompt_values, render
 from brightrun_gen.domain.quality import score_conversation, scoring_terms
+from brightrun_gen.domain.template_choice import pick_version
 from brightrun_gen.errors import BrightRunError, InvalidAnswer, ProviderError
 from brightrun_gen.llm.base import Answer, Provider
 from brightrun_gen.llm.factory import make_provider
@@ -62,7 +63,7 @@ class _Static:
     """What every prompt of a tier shares: loaded once, reloaded when the store's copy changes."""
 
     catalog: Catalog
-    templates: dict[int, PromptTemplate]
+    templates: dict[int, list[tuple[PromptTemplate, int]]]  # tier -> its active versions with their shares
     examples: dict[int, list[list[dict]]]
 
 
@@ -88,7 +89,7 @@ def _static(engine: Engine, conn: Connection) -> _Static:
         return cached[1]
     static = _Static(
         catalog=catalog_repo.load_catalog(engine),
-        templates={tier: template_store.active_template(conn, tier) for tier in (1, 2, 3)},
+        templates={tier: template_store.active_templates(conn, tier) for tier in (1, 2, 3)},
         examples={tier: conv_store.example_turns(conn, tier, EXAMPLES_PER_PROMPT) for tier in (1, 2, 3)},
     )
     with _static_lock:
@@ -102,7 +103,8 @@ def prepare(engine: Engine, conversation_id: int) -> Prepared:
         row = conv_store.get_row(conn, conversation_id)
         static = _static(engine, conn)
     d = row.dimensions
-    prompt = render(static.templates[d.tier], prompt_values(d, static.catalog, static.examples[d.tier]))
+    template = pick_version(static.templates[d.tier], row.id)  # the active versions share new rows
+    prompt = render(template, prompt_values(d, static.catalog, static.examples[d.tier]))
     persona = next(((p.name, p.archetype) for p in static.catalog.personas if p.key == d.persona), None)
     topic = next((x.name for x in static.catalog.topics if x.key == d.topic), None)
     return Prepared(row.id, row.key, prompt, *scoring_terms(d, persona, topic))

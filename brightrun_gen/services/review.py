@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine
 from brightrun_gen.config import Settings, get_settings
 from brightrun_gen.domain.models import STATUS_LABELS, WRITTEN
 from brightrun_gen.errors import InputError
+from brightrun_gen.services import templates
 from brightrun_gen.services.browse import persona_labels
 from brightrun_gen.store import (
     catalog_repo, conversations as conv_store, logs as log_store, reviews as review_store,
@@ -176,7 +177,7 @@ def load(engine: Engine, key_or_id: int | str) -> ReviewView:
         persona=persona,
         problem=not_reviewable_reason(row.key, row.status, bool(detail.turns)),
         dimensions=_dimensions(row, persona),
-        generation=_generation(row, current, logs),
+        generation=_generation(row, current, logs, templates.version_labels(engine)),
         attempts=[_attempt(log) for log in logs],
         parameters=_readable(used_log.parameters) if used_log else {},
         annotations=conv_store.unflatten(detail.metadata),
@@ -194,13 +195,14 @@ def _dimensions(row: ConversationRow, persona: str) -> dict[str, str]:
     return {name: value for name, value in shown.items() if value}
 
 
-def _generation(row: ConversationRow, current: dict | None, logs: list) -> dict:
+def _generation(row: ConversationRow, current: dict | None, logs: list, labels: dict) -> dict:
     """How the current version was written, and what every attempt for this conversation cost."""
+    current = current or {}
     return {
         "Version": row.current_version,
-        "Written by": (current or {}).get("model") or row.model or "—",
-        "Template": (current or {}).get("template_name") or "—",
-        "Written at": (current or {}).get("created_at"),
+        "Written by": current.get("model") or row.model or "—",
+        "Template": templates.label_of(labels, current.get("template_name"), current.get("template_hash")),
+        "Written at": current.get("created_at"),
         "Attempts": len(logs),
         "Input tokens": sum(log.input_tokens + log.cache_read_tokens + log.cache_creation_tokens for log in logs),
         "Output tokens": sum(log.output_tokens for log in logs),

@@ -194,7 +194,7 @@ def load_metadata(conn: Connection, conversation_id: int) -> dict[str, Any]:
 
 def _versions(conn: Connection, conversation_id: int) -> list[dict]:
     c = t.conversation_versions.c
-    stmt = select(c.version, c.model, c.template_name, c.quality_score, c.log_id, c.created_at).where(
+    stmt = select(c.version, c.model, c.template_name, c.template_hash, c.quality_score, c.log_id, c.created_at).where(
         c.conversation_id == conversation_id
     ).order_by(c.version)
     return [dict(r._mapping) for r in conn.execute(stmt)]

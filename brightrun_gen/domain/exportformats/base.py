@@ -121,3 +121,4 @@ class ExportFormat:
     carries_turns: bool = True  # False: the turns are not in the file, so their order does not matter
     reads: frozenset[str] = frozenset()  # of PARTS: what to load beyond the row and the turns
     encode: Encode = encode_records  # jsonl and json layouts: the records of one conversation to bytes
+    system_prompt: bool = False  # the records can start with the advisor's system prompt (ExportContext.include_system)

@@ -1,0 +1,126 @@
+"""The dashboard's table: AG Grid options, what a click sends back, and the first rows drawn before it loads."""
+
+import html
+import json
+
+import streamlit as st
+from st_aggrid import AgGrid, JsCode
+
+GRID_KEY = "dashboard_grid"
+GRID_HEIGHT = 560
+ROW_HEIGHT = 34
+HEADER_HEIGHT = 40
+# Badge colours' meaning (grey idle, blue busy, violet written, green good, orange/red bad), keyed by raw status.
+STATUS_HEX = {"not_generated": "#6b7280", "queued": "#2563eb", "generating": "#2563eb", "generated": "#7c3aed",
+              "approved": "#15803d", "needs_edit": "#c2410c", "rejected": "#b91c1c", "failed": "#b91c1c",
+              "seed": "#6b7280"}
+# Columns sized to their content (never cut off); the three long text columns share the rest and show
+# their whole text as a tooltip when they do not fit.
+FITTED = ["key", "tier", "status", "quality_score", "model", "updated_at", "action"]
+COLUMNS = [
+    ("key", "ID"), ("persona", "Persona"), ("emotion", "Emotion"), ("topic", "Topic"), ("tier", "Tier"),
+    ("status", "Status"), ("quality_score", "Quality"), ("model", "Model"), ("updated_at", "Last updated"),
+    ("action", "Actions"),
+]
+
+# An explicit style for every value: AG Grid keeps a cell's previous style when the function
+# returns null, so a row that stopped being offline kept the amber italic after a refresh.
+MODEL_STYLE = JsCode("""function(p) {
+    return p.value === 'offline' ? {color: '#b45309', fontStyle: 'italic'} : {color: 'inherit', fontStyle: 'normal'};
+}""")
+STATUS_STYLE = JsCode("function(p) { const c = %s; return {color: c[p.data.status_key] || 'inherit', fontWeight: 600}; }"
+                      % json.dumps(STATUS_HEX))
+STATUS_TOOLTIP = JsCode("function(p) { return p.data.failed_note || p.value; }")
+# The Actions cell: a small button; the click reaches Python as a cellClicked event on this column.
+ACTION_CELL = JsCode("""class {
+    init(p) { this.button = document.createElement('button'); this.button.className = 'br-action'; this.refresh(p); }
+    getGui() { return this.button; }
+    refresh(p) {
+        this.button.textContent = p.value || '';
+        this.button.style.display = p.value ? '' : 'none';
+        this.button.title = p.value === 'Regenerate'
+            ? 'Write a new version of ' + p.data.key + ' (asks first: it replaces the current text)'
+            : 'Generate ' + p.data.key;
+        return true;
+    }
+}""")
+# A job queued from a selection clears the ticks: the page raises context.selectionEpoch, and the
+# next data update (the queued rows change status) deselects every row once.
+CLEAR_TICKS = JsCode("""function(e) {
+    const epoch = e.api.getGridOption('context').selectionEpoch;
+    if (window.brSelectionEpoch !== undefined && window.brSelectionEpoch !== epoch) { e.api.deselectAll(); }
+    window.brSelectionEpoch = epoch;
+}""")
+
+
+def _column(field: str, header: str) -> dict:
+    column = {"field": field, "headerName": header, "tooltipField": field}
+    if field not in FITTED:
+        column.update(flex=1, minWidth=120)
+    if field == "key":
+        column["pinned"] = "left"
+    if field == "status":
+        column.update(cellStyle=STATUS_STYLE, tooltipValueGetter=STATUS_TOOLTIP, tooltipField=None)
+    if field == "model":
+        column["cellStyle"] = MODEL_STYLE
+    if field == "quality_score":
+        column["type"] = "numericColumn"
+    if field == "action":
+        column.update(cellRenderer=ACTION_CELL, sortable=False, tooltipField=None)
+    return {k: v for k, v in column.items() if v is not None}
+
+
+def grid_options(selection_epoch: int) -> dict:
+    return {
+        "columnDefs": [_column(field, header) for field, header in COLUMNS] + [
+            {"field": name, "hide": True} for name in ("id", "status_key", "version", "model_key", "failed_note")],
+        "defaultColDef": {"sortable": True, "resizable": True, "filter": False},
+        "autoSizeStrategy": {"type": "fitCellContents", "colIds": FITTED},
+        "rowSelection": {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True,
+                         "enableClickSelection": False, "selectAll": "filtered"},
+        # Row ids are conversation ids, so a selection survives filter changes and table refreshes.
+        "getRowId": JsCode("function(p) { return String(p.data.id); }"),
+        "rowHeight": ROW_HEIGHT,
+        "headerHeight": HEADER_HEIGHT,
+        # Browser tooltips (the title attribute): every cell that can be cut off names its whole value.
+        "enableBrowserTooltips": True,
+        "overlayNoRowsTemplate": "No conversations match these filters.",
+        "context": {"selectionEpoch": selection_epoch},
+        "onRowDataUpdated": CLEAR_TICKS,
+    }
+
+
+# Only the selection, a clicked row and a clicked action travel back to Python, not 10,000 rows;
+# `at` tells a new click from the same value returned again on a later rerun.
+GRID_RETURN = JsCode("""function({streamlitRerunEventTriggerName, eventData}) {
+    const cell = streamlitRerunEventTriggerName === 'cellClicked' && eventData.data && eventData.colDef.field;
+    const action = cell === 'action' && eventData.value ? eventData.data.key : null;
+    return {selected: eventData.api.getSelectedRows().map(r => r.id),
+            clicked: cell && cell !== 'action' ? eventData.data.key : null, action: action, at: Date.now()};
+}""")
+GRID_CSS = {
+    ".br-action": {"font": "inherit", "font-size": "0.85em", "padding": "1px 10px", "line-height": "22px",
+                   "border": "1px solid #d6cfc4", "border-radius": "6px", "background": "#fffdf9", "cursor": "pointer"},
+    ".br-action:hover": {"border-color": "#E8893A", "color": "#c2410c"},
+}
+
+
+def table_grid(table, selection_epoch: int) -> dict:
+    """Draw the grid over its first rows (drawn at once, covered when the grid is ready); returns its value."""
+    first_rows(table)
+    return AgGrid(table, gridOptions=grid_options(selection_epoch), key=GRID_KEY, height=GRID_HEIGHT,
+                  allow_unsafe_jscode=True, data_return_mode="CUSTOM", custom_jscode_for_grid_return=GRID_RETURN,
+                  update_on=["selectionChanged", "cellClicked"], custom_css=GRID_CSS) or {}
+
+
+def first_rows(table) -> None:
+    """The rows that fit in the grid's height as plain HTML, in the grid's place, so the table reads at
+    once on a first visit while AG Grid (a 4.7 MB script in its own frame) loads; the grid covers them."""
+    shown = table.head((GRID_HEIGHT - HEADER_HEIGHT) // ROW_HEIGHT)
+    head = "".join(f"<th>{html.escape(header)}</th>" for field, header in COLUMNS if field != "action")
+    rows = "".join(
+        "<tr>" + "".join(f"<td title=\"{html.escape(str(r[f]))}\">{html.escape(str(r[f]))}</td>"
+                         for f, _ in COLUMNS if f != "action") + "</tr>"
+        for r in shown.to_dict("records"))
+    st.html(f"""<div class="br-first-rows" aria-hidden="true"><table><thead><tr>{head}</tr></thead>
+        <tbody>{rows}</tbody></table></div>""")
