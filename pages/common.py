@@ -4,6 +4,7 @@ import gc
 
 import streamlit as st
 from streamlit.errors import StreamlitAuthError, StreamlitMissingAuthlibError
+from streamlit.runtime.pages_manager import PagesManager
 
 from brightrun_gen.brightrun import BrightRun
 from brightrun_gen.config import get_settings
@@ -163,8 +164,19 @@ def decision_reviewer(typed: str | None) -> str | None:
     return identity
 
 
+def through_app_navigation() -> None:
+    """Run every page through app.py. Until app.py has called st.navigation once, Streamlit routes a
+    deep link (/review on a fresh server) the old way: it runs pages/review.py on its own, with
+    every module of pages/ in the sidebar and the narrow layout, and stays so until someone opens
+    "/". Streamlit has no setting for this; its own st.navigation clears the same flag."""
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def sidebar(*, show_stop: bool = True) -> None:
     """Call first on every page: the sign-in gate, then the runner, the provider banner, notices and progress."""
+    through_app_navigation()
     require_login()
     background_runner()
     freeze_long_lived_objects()

@@ -109,12 +109,13 @@ sidebar(show_stop=False)
 st.title("Conversations")
 choices = filter_choices(app().cache_key)
 filters = filter_widgets(choices)
-with st.container(horizontal=True, vertical_alignment="center"):
-    for badge in choices.badges(filters):
-        st.button(badge.text, key=f"badge_{badge.dimension}_{badge.value}", on_click=remove_filter,
-                  args=(badge.dimension, badge.value), help="Remove this filter")
-    st.button("Clear all filters", type="tertiary", icon=":material/filter_alt_off:",
-              disabled=not any(filters.values()), on_click=clear_filters)
+badges = choices.badges(filters)
+if badges:
+    with st.container(horizontal=True, vertical_alignment="center"):
+        for badge in badges:
+            st.button(badge.text, key=f"badge_{badge.dimension}_{badge.value}", on_click=remove_filter,
+                      args=(badge.dimension, badge.value), help="Remove this filter")
+        st.button("Clear all filters", type="tertiary", icon=":material/filter_alt_off:", on_click=clear_filters)
 refresh = None
 if active_progress(app().cache_key):
     refresh = PROGRESS_POLL_SECONDS - st.session_state.setdefault("_refresh_offset", random.uniform(0, REFRESH_SPREAD))

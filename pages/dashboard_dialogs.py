@@ -54,13 +54,10 @@ def confirm_generation(plan) -> None:
         st.markdown(f"- {line}")
     st.caption(f"Model: {found.model}. Based on the {found.basis}.")
     go, cancel = st.columns(2)
-    if go.button(f"{verb} {plan.count}", type="primary", icon=":material/play_arrow:", width="stretch",
-                 key="confirm_start"):
-        with st.spinner("Queuing…"):
-            start(plan, use_batch)
-        st.rerun()
-    if cancel.button("Cancel", width="stretch", key="confirm_cancel"):
-        st.rerun()
+    # Callbacks run before the page, so the page that follows already shows the job (and no dialog).
+    go.button(f"{verb} {plan.count}", type="primary", icon=":material/play_arrow:", width="stretch",
+              key="confirm_start", on_click=start, args=(plan, use_batch))
+    cancel.button("Cancel", width="stretch", key="confirm_cancel")
 
 
 def close_preview() -> None:

@@ -30,17 +30,19 @@ MODEL_STYLE = JsCode("""function(p) {
 }""")
 STATUS_STYLE = JsCode("function(p) { const c = %s; return {color: c[p.data.status_key] || 'inherit', fontWeight: 600}; }"
                       % json.dumps(STATUS_HEX))
+# '11-30 10:12': the year only in the tooltip, so the column stays narrow; it sorts on the full value.
+SHORT_TIME = JsCode("function(p) { return p.value ? p.value.slice(5) : ''; }")
 STATUS_TOOLTIP = JsCode("function(p) { return p.data.failed_note || p.value; }")
 # The Actions cell: a small button; the click reaches Python as a cellClicked event on this column.
 ACTION_CELL = JsCode("""class {
     init(p) { this.button = document.createElement('button'); this.button.className = 'br-action'; this.refresh(p); }
     getGui() { return this.button; }
     refresh(p) {
-        this.button.textContent = p.value || '';
+        const again = p.value === 'Regenerate';
+        this.button.textContent = again ? '↻ Redo' : '▶ Run';
         this.button.style.display = p.value ? '' : 'none';
-        this.button.title = p.value === 'Regenerate'
-            ? 'Write a new version of ' + p.data.key + ' (asks first: it replaces the current text)'
-            : 'Generate ' + p.data.key;
+        this.button.title = again ? 'Regenerate ' + p.data.key + ': a new version (asks first)' : 'Generate ' + p.data.key;
+        this.button.setAttribute('aria-label', (p.value || '') + ' ' + p.data.key);
         return true;
     }
 }""")
@@ -54,9 +56,9 @@ CLEAR_TICKS = JsCode("""function(e) {
 
 
 def _column(field: str, header: str) -> dict:
-    column = {"field": field, "headerName": header, "tooltipField": field}
+    column = {"field": field, "headerName": header, "tooltipField": "persona_label" if field == "persona" else field}
     if field not in FITTED:
-        column.update(flex=1, minWidth=120)
+        column.update(flex=1, minWidth=100)
     if field == "key":
         column["pinned"] = "left"
     if field == "status":
@@ -65,6 +67,8 @@ def _column(field: str, header: str) -> dict:
         column["cellStyle"] = MODEL_STYLE
     if field == "quality_score":
         column["type"] = "numericColumn"
+    if field == "updated_at":
+        column["valueFormatter"] = SHORT_TIME
     if field == "action":
         column.update(cellRenderer=ACTION_CELL, sortable=False, tooltipField=None)
     return {k: v for k, v in column.items() if v is not None}
@@ -73,11 +77,16 @@ def _column(field: str, header: str) -> dict:
 def grid_options(selection_epoch: int) -> dict:
     return {
         "columnDefs": [_column(field, header) for field, header in COLUMNS] + [
-            {"field": name, "hide": True} for name in ("id", "status_key", "version", "model_key", "failed_note")],
-        "defaultColDef": {"sortable": True, "resizable": True, "filter": False},
+            {"field": name, "hide": True}
+            for name in ("id", "status_key", "version", "model_key", "failed_note", "persona_label")],
+        "defaultColDef": {"sortable": True, "resizable": True, "filter": False, "suppressHeaderMenuButton": True},
         "autoSizeStrategy": {"type": "fitCellContents", "colIds": FITTED},
+        # Autosizing measures rendered cells only: render every column (there are ten).
+        "suppressColumnVirtualisation": True,
         "rowSelection": {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True,
                          "enableClickSelection": False, "selectAll": "filtered"},
+        # The ticks and the ID stay in view when a narrow window scrolls the table sideways.
+        "selectionColumnDef": {"pinned": "left", "width": 44, "maxWidth": 44, "resizable": False},
         # Row ids are conversation ids, so a selection survives filter changes and table refreshes.
         "getRowId": JsCode("function(p) { return String(p.data.id); }"),
         "rowHeight": ROW_HEIGHT,
@@ -116,11 +125,26 @@ def table_grid(table, selection_epoch: int) -> dict:
 def first_rows(table) -> None:
     """The rows that fit in the grid's height as plain HTML, in the grid's place, so the table reads at
     once on a first visit while AG Grid (a 4.7 MB script in its own frame) loads; the grid covers them."""
-    shown = table.head((GRID_HEIGHT - HEADER_HEIGHT) // ROW_HEIGHT)
+    fields = [field for field, _ in COLUMNS if field != "action"]
+    shown = table.head((GRID_HEIGHT - HEADER_HEIGHT) // ROW_HEIGHT)[fields].astype(object)
+    shown = shown.where(shown.notna(), "")
     head = "".join(f"<th>{html.escape(header)}</th>" for field, header in COLUMNS if field != "action")
-    rows = "".join(
-        "<tr>" + "".join(f"<td title=\"{html.escape(str(r[f]))}\">{html.escape(str(r[f]))}</td>"
-                         for f, _ in COLUMNS if f != "action") + "</tr>"
-        for r in shown.to_dict("records"))
-    st.html(f"""<div class="br-first-rows" aria-hidden="true"><table><thead><tr>{head}</tr></thead>
-        <tbody>{rows}</tbody></table></div>""")
+    rows = "".join("<tr><td></td>" + "".join(f"<td>{html.escape(str(value))}</td>" for value in record) + "</tr>"
+                   for record in shown.itertuples(index=False))
+    st.html(f"""<style>{FIRST_ROWS_CSS}</style><div class="br-first-rows" aria-hidden="true">
+        <table><thead><tr><th class="br-tick"></th>{head}</tr></thead><tbody>{rows}</tbody></table></div>""")
+
+
+# The first rows sit under the grid's frame: the frame is transparent until AG Grid paints its own
+# (opaque) rows over them. Row and header heights are the grid's, so nothing moves when it does.
+FIRST_ROWS_CSS = f"""
+iframe[data-testid="stCustomComponentV1"] {{ position: relative; z-index: 1; }}
+.br-first-rows {{ height: 0; overflow: visible; position: relative; }}
+.br-first-rows table {{ position: absolute; top: 1rem; left: 0; width: 100%; border-collapse: collapse;
+    table-layout: fixed; font-size: 14px; border: 1px solid #e5e0d8; border-radius: 8px; }}
+.br-first-rows th {{ height: {HEADER_HEIGHT}px; font-weight: 600; background: #f6f1ea; }}
+.br-first-rows td {{ height: {ROW_HEIGHT - 1}px; border-top: 1px solid #eee7dd; }}
+.br-first-rows th, .br-first-rows td {{ padding: 0 8px; text-align: left; white-space: nowrap; overflow: hidden;
+    text-overflow: ellipsis; }}
+.br-first-rows .br-tick {{ width: 40px; }}
+"""

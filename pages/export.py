@@ -8,7 +8,7 @@ import streamlit as st
 from brightrun_gen.domain.exportformats import FORMATS
 from brightrun_gen.domain.models import DIMENSIONS, STATUS_LABELS, WRITTEN
 from brightrun_gen.errors import BrightRunError
-from pages.common import app, show_error, sidebar
+from pages.common import app, notify, notify_error, show_error, sidebar
 
 MIME = {"jsonl": "application/jsonl", "json": "application/json", "csv": "text/csv"}
 PREVIEW_RECORDS = 3
@@ -25,6 +25,16 @@ def conversations(n: int) -> str:
 
 def include_offline() -> None:
     state.export_offline = True
+
+
+def build(request, signature: str) -> None:
+    """Button callback: write the file for a download, or say why it could not be written."""
+    try:
+        state.export_file = (signature, *app().exports.download(request))
+        notify(f"Export ready: {conversations(state.export_file[3])}.")
+    except BrightRunError as exc:
+        state.pop("export_file", None)
+        notify_error(str(exc))
 
 
 options = app().conversations.filter_options()
@@ -85,14 +95,8 @@ if total == 0:
 
 signature = repr(request)
 with st.container(horizontal=True, vertical_alignment="center"):
-    if st.button("Build the export file", type="primary", icon=":material/build:"):
-        try:
-            with st.spinner(f"Writing {conversations(total)}…"):
-                state.export_file = (signature, *app().exports.download(request))
-            st.toast(f"Export ready: {conversations(state.export_file[3])}.", icon=":material/check_circle:")
-        except BrightRunError as exc:
-            state.pop("export_file", None)
-            show_error(exc)
+    st.button("Build the export file", type="primary", icon=":material/build:", key="export_build",
+              on_click=build, args=(request, signature))
     prepared = state.get("export_file")
     if prepared and prepared[0] == signature:
         _, name, data, count = prepared

@@ -9,7 +9,7 @@ from pages.common import AVATARS, app, notify, show_error, sidebar
 from pages.review_decision import decision_controls
 from pages.review_panels import PANELS
 
-CHAT_HEIGHT = 620  # the chat scrolls inside this many pixels, so the decision bar above it stays in view
+CHAT_HEIGHT = 640  # the chat scrolls inside this many pixels, so the decision panel beside it stays in view
 
 sidebar()
 state = st.session_state
@@ -67,13 +67,13 @@ with st.container(border=True):
             state.review_pick = current  # the URL decides; the selectbox follows it
         else:
             state.pop("review_pick", None)
-        st.selectbox("Conversation", ids, format_func=options.get, key="review_pick", width=560,
+        st.selectbox("Conversation", ids, format_func=options.get, key="review_pick", width=520,
                      on_change=lambda: go_to(state.review_pick), placeholder="Choose a conversation to review",
                      **({} if current in options else {"index": None}))
-        st.button("Previous", icon=":material/arrow_back:", on_click=go_to, args=(before,), key="review_previous",
-                  disabled=before is None, shortcut="K")
-        st.button("Next", icon=":material/arrow_forward:", on_click=go_to, args=(after,), key="review_next",
-                  disabled=after is None, shortcut="J")
+        st.button("", icon=":material/arrow_back:", on_click=go_to, args=(before,), key="review_previous",
+                  disabled=before is None, shortcut="K", help="Previous in the list")
+        st.button("", icon=":material/arrow_forward:", on_click=go_to, args=(after,), key="review_next",
+                  disabled=after is None, shortcut="J", help="Next in the list")
         st.button(f"Next unreviewed ({waiting})", icon=":material/playlist_play:", on_click=go_to_next_unreviewed,
                   args=(current,), disabled=waiting == 0, key="review_next_unreviewed", shortcut="N",
                   help="Walk the generated conversations nobody has decided on yet")
@@ -95,14 +95,8 @@ if row.failed_at:
 if not view.reviewable:
     st.info(escape_markdown(view.problem), icon=":material/info:")
 
-with st.container(border=True):
-    decision_controls(row.id, row.key, row.reviewer_notes or "", view.problem, shortcuts=True, after=after_decision)
-    with st.container(horizontal=True, vertical_alignment="center"):
-        st.toggle("Go to the next unreviewed conversation after a decision", key="review_advance")
-        st.caption("Keys: A approve · E needs edit · X reject · N next unreviewed · J / K next / previous")
-
 chat_col, side_col = st.columns([4, 3], gap="medium")
-with chat_col, st.container(height=CHAT_HEIGHT, border=False):
+with chat_col, st.container(height=CHAT_HEIGHT, border=False, autoscroll=False):
     for turn in view.detail.turns:
         with st.chat_message(turn.role, avatar=AVATARS.get(turn.role)):
             speaker = "Client" if turn.role == "user" else "Elena"
@@ -110,6 +104,11 @@ with chat_col, st.container(height=CHAT_HEIGHT, border=False):
             st.text(turn.content)
 
 with side_col:
+    with st.container(border=True):
+        decision_controls(row.id, row.key, row.reviewer_notes or "", view.problem, shortcuts=True,
+                          after=after_decision)
+        st.toggle("Go to the next unreviewed conversation after a decision", key="review_advance")
+        st.caption("Keys: A approve · E needs edit · X reject · N next unreviewed · J / K next / previous")
     for tab, (title, show) in zip(st.tabs([title for title, _ in PANELS]), PANELS):
         with tab:
             show(app(), view)

@@ -35,14 +35,14 @@ def decision_controls(conversation_id: int, key: str, notes: str, problem: str |
     notes_key = f"{prefix}notes_{conversation_id}"
     st.text_area("Notes for this decision", value=notes, key=notes_key, height=68,
                  placeholder="What is good, what needs to change…", disabled=bool(problem))
-    identity = signed_in_identity()
-    with st.container(horizontal=True, vertical_alignment="bottom"):
-        if identity:
-            st.text_input("Reviewer", value=identity, key=f"{prefix}reviewer_signed_in", disabled=True,
-                          help="Decisions are recorded for the account you signed in with.", width=220)
-        else:
-            st.text_input("Reviewer", value=get_settings().reviewer, key="reviewer", width=220)
+    with st.container(horizontal=True):
         for action, label, kind, shortcut in DECISIONS:
             st.button(label, type=kind, key=f"{prefix}decide_{action}", disabled=bool(problem),
-                      help=problem, shortcut=shortcut if shortcuts else None,
+                      help=problem, shortcut=shortcut if shortcuts else None, width="stretch",
                       on_click=decide, args=(conversation_id, key, action, notes_key, after))
+    identity = signed_in_identity()
+    if identity:
+        st.text_input("Reviewer", value=identity, key=f"{prefix}reviewer_signed_in", disabled=True,
+                      help="Decisions are recorded for the account you signed in with.")
+    else:
+        st.text_input("Reviewer", value=get_settings().reviewer, key="reviewer")

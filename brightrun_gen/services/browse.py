@@ -15,7 +15,7 @@ from brightrun_gen.store.conversations import ConversationDetail, ConversationQu
 from brightrun_gen.store.db import read
 
 TABLE_COLUMNS = ["id", "key", "persona", "emotion", "topic", "tier", "status", "quality_score", "model", "updated_at",
-                 "version", "failed_at", "last_error"]
+                 "version", "failed_at", "last_error", "persona_key"]
 
 
 def conversation_table(engine: Engine, query: ConversationQuery | None = None) -> pd.DataFrame:
@@ -23,6 +23,7 @@ def conversation_table(engine: Engine, query: ConversationQuery | None = None) -
     found = listing.table_rows(engine, query)
     frame = pd.DataFrame.from_records(found.rows, columns=list(found.columns))
     labels = persona_labels(engine)
+    frame["persona_key"] = frame["persona"]
     frame["persona"] = frame["persona"].map(lambda key: labels.get(key, key))
     frame["emotion"] = frame["emotion_start"] + " → " + frame["emotion_end"]
     frame["model"] = frame["model"].fillna("")

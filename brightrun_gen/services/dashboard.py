@@ -24,7 +24,7 @@ from brightrun_gen.store import catalog_repo, queue
 from brightrun_gen.store.conversations import ConversationQuery
 
 GRID_COLUMNS = ["id", "key", "persona", "emotion", "topic", "tier", "status", "quality_score", "model", "updated_at",
-                "action", "status_key", "version", "model_key", "failed_note"]
+                "action", "status_key", "version", "model_key", "failed_note", "persona_label"]
 # The Actions column: Generate for rows without text (a failed row never had any: a failed
 # regeneration keeps its row's status), Regenerate for the rest, nothing for seeds and busy rows.
 ACTION_LABELS = {"not_generated": "Generate", "failed": "Generate"}
@@ -132,11 +132,13 @@ def load_dashboard(engine: Engine, filters: dict[str, Sequence]) -> DashboardDat
 
 
 def _display(engine: Engine, table: pd.DataFrame) -> pd.DataFrame:
-    names = {e["key"]: e["name"] for e in catalog_repo.list_section(engine, "topics")}
+    labels = _labels(engine)
     failed = table["failed_at"].notna()
     shown = table.assign(
         status_key=table["status"],
-        topic=table["topic"].map(names).fillna(table["topic"]),
+        persona_label=table["persona"],  # 'Priya Nair - The Anxious First-Time Investor', the cell's tooltip
+        persona=table["persona_key"].map(labels["persona"]).fillna(table["persona"]),
+        topic=table["topic"].map(labels["topic"]).fillna(table["topic"]),
         emotion=table["emotion"].str.replace("_", " ").str.title(),
         quality_score=pd.to_numeric(table["quality_score"]).round(1),
         model_key=table["model"],
