@@ -29,8 +29,8 @@ def dashboard_data(database: str, filters: dict):
 
 def filter_widgets(choices) -> dict:
     values = {}
-    chosen = sum(bool(st.session_state.get(f"filter_{name}")) for name in FILTER_LABELS)
-    with st.expander(f"Filters ({chosen} in use)" if chosen else "Filters", icon=":material/filter_list:"):
+    # One label whatever is chosen: a changed label is a new expander, which would close under the cursor.
+    with st.expander("Filters", icon=":material/filter_list:", key="filters_panel"):
         columns = st.columns(3)
         for i, (name, label) in enumerate(FILTER_LABELS.items()):
             key = f"filter_{name}"
@@ -39,7 +39,7 @@ def filter_widgets(choices) -> dict:
             with columns[i % 3]:
                 values[name] = st.multiselect(label, choices.options[name], key=key, placeholder="All",
                                               format_func=lambda v, n=name: choices.label(n, v),
-                                              persist_state="session")
+                                              persist_state="session", wrap=True)
     return values
 
 

@@ -41,7 +41,7 @@ options = app().conversations.filter_options()
 personas = app().catalog.persona_labels()
 what_col, format_col = st.columns(2)
 statuses = what_col.multiselect("Conversations with status", WRITTEN, default=["approved"],
-                                format_func=lambda s: STATUS_LABELS[s],
+                                format_func=lambda s: STATUS_LABELS[s], wrap=True,
                                 help="Approved conversations are the ones a reviewer accepted for training.")
 fmt = format_col.selectbox("Format", list(FORMATS), format_func=lambda name: f"{name}: {FORMATS[name].description}")
 
@@ -50,7 +50,8 @@ with st.expander("Narrow down by dimension (optional)"):
     columns = st.columns(3)
     for i, name in enumerate(DIMENSIONS):
         chosen = columns[i % 3].multiselect(name.replace("_", " ").capitalize(), options.get(name, []),
-                                            key=f"export_{name}", format_func=lambda v: personas.get(v, str(v)))
+                                            key=f"export_{name}", format_func=lambda v: personas.get(v, str(v)),
+                                            wrap=True)
         if chosen:
             where[name] = chosen
 
