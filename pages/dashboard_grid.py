@@ -131,8 +131,9 @@ def first_rows(table) -> None:
     head = "".join(f"<th>{html.escape(header)}</th>" for field, header in COLUMNS if field != "action")
     rows = "".join("<tr><td></td>" + "".join(f"<td>{html.escape(str(value))}</td>" for value in record) + "</tr>"
                    for record in shown.itertuples(index=False))
-    st.html(f"""<style>{FIRST_ROWS_CSS}</style><div class="br-first-rows" aria-hidden="true">
-        <table><thead><tr><th class="br-tick"></th>{head}</tr></thead><tbody>{rows}</tbody></table></div>""")
+    # st.markdown, not st.html: its renderer is in Streamlit's first script, st.html's is fetched on first use.
+    st.markdown(f"""<style>{FIRST_ROWS_CSS}</style><div class="br-first-rows" aria-hidden="true"><table><thead>
+<tr><th class="br-tick"></th>{head}</tr></thead><tbody>{rows}</tbody></table></div>""", unsafe_allow_html=True)
 
 
 # The first rows sit under the grid's frame: the frame is transparent until AG Grid paints its own

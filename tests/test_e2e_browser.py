@@ -14,11 +14,9 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import REPO
+from tests.support.browser import grid, launch, wait_ready
 from tests.support.streamlit_server import app_env, start_app, stop_app
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = REPO / "test-output"
 
 
@@ -35,7 +33,7 @@ def app(tmp_path):
 @pytest.fixture
 def page(request):
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = launch(p)
         context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
         page = context.new_page()
         page.set_default_timeout(30_000)
@@ -46,13 +44,8 @@ def page(request):
         browser.close()
 
 
-def wait_ready(page) -> None:
-    page.wait_for_selector('[data-testid="stApp"]')
-    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=30_000)
-
-
 def choose(page, label: str, option: str) -> None:
-    """Pick an option in a Streamlit multiselect found by its label."""
+    """Pick an option in a Streamlit multiselect found by its label (open the dashboard's filters first)."""
     widget = page.locator('[data-testid="stMultiSelect"]').filter(has_text=label).first
     widget.locator("input").click()
     page.get_by_role("option", name=option).first.click()
@@ -64,30 +57,32 @@ def test_filter_generate_review_approve_and_export(app, page, tmp_path):
     page.goto(f"{base}/dashboard")
     wait_ready(page)
     expect(page.get_by_text("Set ANTHROPIC_API_KEY to generate with Claude").first).to_be_visible()
-    grid = page.frame_locator('[data-testid="stCustomComponentV1"]').first
-    expect(grid.locator(".ag-row").first).to_be_visible(timeout=60_000)
+    table = grid(page)
+    expect(table.locator(".ag-row").first).to_be_visible(timeout=60_000)
 
+    page.get_by_text("Filters", exact=True).click()
     choose(page, "Persona", "Marcus Thompson")
     expect(page.get_by_text("Showing ").first).to_contain_text("of 100 conversations")
     wait_ready(page)
     shown = int(page.get_by_text("Showing ").first.inner_text().split()[1])
     assert 0 < shown < 100
 
-    rows = grid.locator(".ag-center-cols-container .ag-row")
+    rows = table.locator(".ag-center-cols-container .ag-row")
     expect(rows).to_have_count(shown)  # the grid inside its iframe has caught up with the filter
     ids = [rows.nth(i).get_attribute("row-id") for i in range(2)]
-    keys = [rows.nth(i).locator('[col-id="key"]').inner_text() for i in range(2)]
+    keys = [table.locator(f'.ag-pinned-left-cols-container .ag-row[row-id="{i}"] [col-id="key"]').inner_text()
+            for i in ids]
     for count, row_id in enumerate(ids, start=1):
         # Each tick reruns the page and redraws the grid: find the row again after the rerun.
-        grid.locator(f'.ag-row[row-id="{row_id}"] .ag-selection-checkbox input').first.check()
+        table.locator(f'.ag-row[row-id="{row_id}"] .ag-selection-checkbox input').first.check()
         expect(page.get_by_text(f"{count} selected")).to_be_visible()
         wait_ready(page)
     expect(page.get_by_text("2 selected")).to_be_visible()
 
     page.get_by_role("button", name="Generate selected").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog).to_contain_text("Generate 2 conversation(s)?")
-    dialog.get_by_role("button", name="Start generating").click()
+    expect(dialog).to_contain_text("Generate 2 conversations?")
+    dialog.get_by_role("button", name="Generate 2").click()
     expect(page.get_by_text("(done)").first).to_be_visible(timeout=60_000)
     expect(page.locator('[data-testid="stSidebar"]')).to_contain_text("2 of 2")
 
@@ -99,7 +94,7 @@ def test_filter_generate_review_approve_and_export(app, page, tmp_path):
 
     page.goto(f"{base}/export")
     wait_ready(page)
-    page.get_by_text("Include offline-generated conversations").click()
+    page.get_by_role("button", name="Include them anyway").click()  # the first run is offline: the switch is right there
     expect(page.locator('[data-testid="stMetricValue"]').first).to_have_text("1")
     wait_ready(page)
     page.get_by_role("button", name="Build the export file").click()
