@@ -214,15 +214,26 @@ def _progress_panel(show_stop: bool) -> None:
     alone = st.session_state.get("_panel_page_run") == st.session_state.get("_page_run")
     st.session_state["_panel_page_run"] = st.session_state.get("_page_run")
     seen, st.session_state["_active_jobs"] = st.session_state.get("_active_jobs"), ids
-    for ended in sorted(set(seen or ()) - set(ids)):  # a job that ended since the last poll: say how it went
-        notify(app().jobs.ended_sentence(app().jobs.progress(ended)))
-    if alone and seen is not None and seen != ids:
+    for job_id in _ended_since_last_poll(seen, ids):  # say how it went
+        notify(app().jobs.ended_sentence(app().jobs.progress(job_id)))
+    if alone and seen is not None and (seen != ids or st.session_state.get("_notices")):
         st.rerun(scope="app")
     show_notices()
     for p in jobs:
         _job_panel(app().jobs.progress_view(p), show_stop)
     if not jobs:
         _last_job()
+
+
+def _ended_since_last_poll(seen: tuple | None, active: tuple) -> list[int]:
+    """Jobs active at the last poll and not now, and a job that started and ended between two polls."""
+    latest = latest_progress(app().cache_key)
+    newest = latest.job_id if latest else 0
+    before, st.session_state["_newest_job"] = st.session_state.get("_newest_job"), newest
+    ended = set(seen or ()) - set(active)
+    if before is not None and newest > before and newest not in active:
+        ended.add(newest)
+    return sorted(ended)
 
 
 def _last_job() -> None:

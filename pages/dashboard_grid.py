@@ -129,11 +129,16 @@ def first_rows(table) -> None:
     shown = table.head((GRID_HEIGHT - HEADER_HEIGHT) // ROW_HEIGHT)[fields].astype(object)
     shown = shown.where(shown.notna(), "")
     head = "".join(f"<th>{html.escape(header)}</th>" for field, header in COLUMNS if field != "action")
-    rows = "".join("<tr><td></td>" + "".join(f"<td>{html.escape(str(value))}</td>" for value in record) + "</tr>"
+    rows = "".join("<tr><td></td>" + "".join(f"<td>{_cell(value)}</td>" for value in record) + "</tr>"
                    for record in shown.itertuples(index=False))
     # st.markdown, not st.html: its renderer is in Streamlit's first script, st.html's is fetched on first use.
     st.markdown(f"""<style>{FIRST_ROWS_CSS}</style><div class="br-first-rows" aria-hidden="true"><table><thead>
 <tr><th class="br-tick"></th>{head}</tr></thead><tbody>{rows}</tbody></table></div>""", unsafe_allow_html=True)
+
+
+def _cell(value) -> str:
+    """Catalog and plan text as inert HTML on one line: a blank line or a $ would turn the rest into Markdown."""
+    return html.escape(" ".join(str(value).split())).replace("$", "&#36;")
 
 
 # The first rows sit under the grid's frame: the frame is transparent until AG Grid paints its own
