@@ -5,6 +5,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
+from brightrun_gen.config import get_settings
 from brightrun_gen.domain.exportformats import FORMATS
 from brightrun_gen.domain.models import DIMENSIONS, STATUS_LABELS, WRITTEN
 from brightrun_gen.errors import BrightRunError
@@ -83,8 +84,9 @@ if offline and with_offline:
                icon=":material/warning:")
 elif offline:
     with st.container(horizontal=True, vertical_alignment="center"):
+        why = " (no API key is set)" if get_settings().effective_provider == "offline" else ""
         st.info(f"{conversations(offline)} with {'this status' if len(statuses) == 1 else 'these statuses'} "
-                f"{'was' if offline == 1 else 'were'} written by the offline generator (no API key is set) and "
+                f"{'was' if offline == 1 else 'were'} written by the offline generator{why} and "
                 f"{'is' if offline == 1 else 'are'} left out: placeholder text is not training data.",
                 icon=":material/cloud_off:")
         st.button("Include them anyway", icon=":material/add:", on_click=include_offline, key="export_offline_on",

@@ -192,3 +192,25 @@ def test_export_page_counts_previews_and_downloads(store):
     assert not at.exception
     assert at.get("download_button"), "the file can be downloaded"
     assert "Export ready" in at.toast[0].value
+
+
+def test_catalog_search_counts_matches_per_tab_and_templates_can_be_switched(store):
+    at = open_page("catalog")
+    at.text_input(key="catalog_search").input("Priya").run()
+    titles = [tab.label for tab in at.tabs]
+    assert "Personas (1)" in titles and any(t.startswith("Seed conversations (") for t in titles)
+    at.text_input(key="catalog_search").input("").run()
+    assert "Personas" in [tab.label for tab in at.tabs]
+    versions = next(d.value for d in at.dataframe if "share" in d.value.columns)
+    assert {"name", "tier", "version", "active", "share", "conversations", "hash"} <= set(versions.columns)
+    at.button(key="template_off").click().run()  # the only active version of its tier
+    assert "needs one active version" in at.error[0].value
+
+
+def test_export_hides_the_system_prompt_option_for_csv(store):
+    review.review(store, 1, "approve", "tester")
+    at = open_page("export")
+    assert any(c.label.startswith("Start each conversation with Elena") for c in at.checkbox)
+    at.selectbox[0].select("csv").run()
+    assert not any(c.label.startswith("Start each conversation with Elena") for c in at.checkbox)
+    assert not at.exception
