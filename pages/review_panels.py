@@ -38,7 +38,8 @@ def show_dimensions(app, view) -> None:
 
 
 def show_generation(app, view) -> None:
-    facts = {name: str(value) for name, value in view.generation.items() if value is not None}
+    facts = {name: f"{value:%Y-%m-%d %H:%M}" if hasattr(value, "strftime") else str(value)
+             for name, value in view.generation.items() if value is not None}
     st.dataframe(pd.DataFrame(facts.items(), columns=["fact", "value"]), hide_index=True)
     if view.attempts:
         st.caption("Every attempt for this conversation")
