@@ -166,6 +166,7 @@ class Jobs(_Noun):
 
     plan_selected = staticmethod(generation_plans.plan_selected)
     plan_all = staticmethod(generation_plans.plan_all)
+    count_all = staticmethod(generation_plans.count_all)
     with_progress = staticmethod(dashboard.with_progress)
     ended_sentence = staticmethod(dashboard.ended_sentence)
 

@@ -56,15 +56,15 @@ def clear_filters() -> None:
 
 def action_bar(table, filters: dict, selected: list, running: bool) -> None:
     busy = "A generation job is running: wait for it or stop it."
-    chosen = app().jobs.plan_selected(table, selected)
-    every = app().jobs.plan_all(table, filters)
+    waiting = app().jobs.count_all(table, filters)
+    # The plans are made on click: this bar is redrawn at every poll while a job runs.
     st.button("Generate selected", icon=":material/checklist:", disabled=running or not selected,
               help=busy if running else f"{len(selected)} ticked" if selected else "Tick rows in the table first.",
-              on_click=ask_to_confirm, args=(chosen,))
-    st.button("Generate all", type="primary", icon=":material/play_arrow:", disabled=running or not every.count,
-              help=busy if running else f"{every.count} of these rows are not generated yet." if every.count
+              on_click=lambda: ask_to_confirm(app().jobs.plan_selected(table, selected)))
+    st.button("Generate all", type="primary", icon=":material/play_arrow:", disabled=running or not waiting,
+              help=busy if running else f"{waiting} of these rows are not generated yet." if waiting
               else "Every row here is generated; tick rows and use Generate selected to redo them.",
-              on_click=ask_to_confirm, args=(every,))
+              on_click=lambda: ask_to_confirm(app().jobs.plan_all(table, filters)))
     st.button("Stop", icon=":material/stop_circle:", disabled=not running, on_click=act, args=(app().jobs.stop_all,),
               help="Stop after the conversations being written now; everything done is kept.")
     st.caption(f"{len(selected)} selected" if selected else "Tick rows to select them; click a row to read it.")
@@ -96,7 +96,11 @@ def conversations_view(filters: dict) -> None:
     st.caption(f"Showing {data.shown} of {data.total} conversations" if any(filters.values())
                else f"{data.shown} conversations")
     actions = st.container(horizontal=True, vertical_alignment="center")
-    selected = grid_value(table_grid(table, st.session_state.get("_selection_epoch", 0)))
+    # The first rows as HTML matter only until the grid has loaded: in the polls that follow a page
+    # run, the grid is drawn over an empty stand-in (same place, so nothing moves).
+    first_paint = st.session_state.get("_grid_page_run") != st.session_state.get("_page_run")
+    st.session_state["_grid_page_run"] = st.session_state.get("_page_run")
+    selected = grid_value(table_grid(table, st.session_state.get("_selection_epoch", 0), first_paint))
     with actions:
         action_bar(table, filters, selected, running)
     if CONFIRM_KEY in st.session_state:
@@ -109,13 +113,13 @@ sidebar(show_stop=False)
 st.title("Conversations")
 choices = filter_choices(app().cache_key)
 filters = filter_widgets(choices)
-badges = choices.badges(filters)
-if badges:
-    with st.container(horizontal=True, vertical_alignment="center"):
-        for badge in badges:
-            st.button(badge.text, key=f"badge_{badge.dimension}_{badge.value}", on_click=remove_filter,
-                      args=(badge.dimension, badge.value), help="Remove this filter")
-        st.button("Clear all filters", type="tertiary", icon=":material/filter_alt_off:", on_click=clear_filters)
+# Always drawn, so the page keeps one shape whether or not a filter is chosen.
+with st.container(horizontal=True, vertical_alignment="center"):
+    for badge in choices.badges(filters):
+        st.button(badge.text, key=f"badge_{badge.dimension}_{badge.value}", on_click=remove_filter,
+                  args=(badge.dimension, badge.value), help="Remove this filter")
+    st.button("Clear all filters", type="tertiary", icon=":material/filter_alt_off:",
+              disabled=not any(filters.values()), on_click=clear_filters)
 refresh = None
 if active_progress(app().cache_key):
     refresh = PROGRESS_POLL_SECONDS - st.session_state.setdefault("_refresh_offset", random.uniform(0, REFRESH_SPREAD))

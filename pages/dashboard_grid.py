@@ -31,7 +31,7 @@ MODEL_STYLE = JsCode("""function(p) {
 STATUS_STYLE = JsCode("function(p) { const c = %s; return {color: c[p.data.status_key] || 'inherit', fontWeight: 600}; }"
                       % json.dumps(STATUS_HEX))
 # '11-30 10:12': the year only in the tooltip, so the column stays narrow; it sorts on the full value.
-SHORT_TIME = JsCode("function(p) { return p.value ? p.value.slice(5) : ''; }")
+SHORT_TIME = JsCode("function(p) { return typeof p.value === 'string' ? p.value.slice(5) : ''; }")
 STATUS_TOOLTIP = JsCode("function(p) { return p.data.failed_note || p.value; }")
 # The Actions cell: a small button; the click reaches Python as a cellClicked event on this column.
 ACTION_CELL = JsCode("""class {
@@ -79,7 +79,10 @@ def grid_options(selection_epoch: int) -> dict:
         "columnDefs": [_column(field, header) for field, header in COLUMNS] + [
             {"field": name, "hide": True}
             for name in ("id", "status_key", "version", "model_key", "failed_note", "persona_label")],
-        "defaultColDef": {"sortable": True, "resizable": True, "filter": False, "suppressHeaderMenuButton": True},
+        # cellDataType False: the values are display text; AG Grid would otherwise guess types (a time
+        # string becomes a Date) from the first rows it gets.
+        "defaultColDef": {"sortable": True, "resizable": True, "filter": False, "suppressHeaderMenuButton": True,
+                          "cellDataType": False},
         "autoSizeStrategy": {"type": "fitCellContents", "colIds": FITTED},
         # Autosizing measures rendered cells only: render every column (there are ten).
         "suppressColumnVirtualisation": True,
@@ -114,11 +117,23 @@ GRID_CSS = {
 }
 
 
-def table_grid(table, selection_epoch: int) -> dict:
-    """Draw the grid over its first rows (drawn at once, covered when the grid is ready); returns its value."""
-    first_rows(table)
-    return AgGrid(table, gridOptions=grid_options(selection_epoch), key=GRID_KEY, height=GRID_HEIGHT,
-                  allow_unsafe_jscode=True, data_return_mode="CUSTOM", custom_jscode_for_grid_return=GRID_RETURN,
+FIELDS = [field for field, _ in COLUMNS] + ["id", "status_key", "version", "model_key", "failed_note", "persona_label"]
+
+
+def table_grid(table, selection_epoch: int, first_paint: bool = True) -> dict:
+    """Draw the grid over its first rows (drawn at once, covered when the grid is ready); returns its value.
+
+    The rows go as one JSON string in the options ("server_wins": the grid takes them at every run,
+    keeping selection, sort and scroll by row id) rather than as a DataFrame, which st_aggrid would
+    convert to Arrow and hash at every run: during a job every open dashboard redraws the grid at
+    each progress poll, and that conversion was most of the server's time (bench/bench_load.py)."""
+    if first_paint:
+        first_rows(table)
+    else:
+        st.markdown(STAND_IN, unsafe_allow_html=True)
+    options = {**grid_options(selection_epoch), "rowData": table[FIELDS].to_json(orient="records")}
+    return AgGrid(None, gridOptions=options, key=GRID_KEY, height=GRID_HEIGHT, allow_unsafe_jscode=True,
+                  data_return_mode="CUSTOM", custom_jscode_for_grid_return=GRID_RETURN, server_sync_strategy="server_wins",
                   update_on=["selectionChanged", "cellClicked"], custom_css=GRID_CSS) or {}
 
 
@@ -134,6 +149,10 @@ def first_rows(table) -> None:
     # st.markdown, not st.html: its renderer is in Streamlit's first script, st.html's is fetched on first use.
     st.markdown(f"""<style>{FIRST_ROWS_CSS}</style><div class="br-first-rows" aria-hidden="true"><table><thead>
 <tr><th class="br-tick"></th>{head}</tr></thead><tbody>{rows}</tbody></table></div>""", unsafe_allow_html=True)
+
+
+# What stands in the first rows' place once the grid has loaded (same element, so nothing moves).
+STAND_IN = '<div class="br-first-rows" aria-hidden="true"></div>'
 
 
 def _cell(value) -> str:

@@ -7,6 +7,7 @@ conversation, approve it, export JSONL and check the downloaded file.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -89,7 +90,7 @@ def test_filter_generate_review_approve_and_export(app, page, tmp_path):
     page.goto(f"{base}/review?id={keys[0]}")
     wait_ready(page)
     expect(page.locator('[data-testid="stChatMessage"]').first).to_be_visible()
-    page.get_by_role("button", name="Approve", exact=True).click()
+    page.get_by_role("button", name=re.compile(r"^Approve(\s|$)")).click()  # its name ends with its key, A
     expect(page.get_by_text(f"Approved: {keys[0]}").first).to_be_visible()
 
     page.goto(f"{base}/export")

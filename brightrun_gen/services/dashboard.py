@@ -18,7 +18,7 @@ from brightrun_gen.domain.models import (
 )
 from brightrun_gen.services import browse, generation_plans, runner
 from brightrun_gen.services.estimate import duration_text
-from brightrun_gen.services.progress import ItemState, Progress
+from brightrun_gen.services.progress import Progress
 from brightrun_gen.services.review import not_reviewable_reason
 from brightrun_gen.store import catalog_repo, queue
 from brightrun_gen.store.conversations import ConversationQuery
@@ -154,36 +154,43 @@ def _failed_note(error: str) -> str:
 
 
 def _labelled(table: pd.DataFrame) -> pd.DataFrame:
-    """Status label (with the failed-attempt marker) and the Actions label, from status_key."""
-    label = table["status_key"].map(STATUS_LABELS).fillna(table["status_key"])
-    action = table["status_key"].map(ACTION_LABELS).fillna("Regenerate")
-    return table.assign(status=label.where(table["failed_note"] == "", label + " ⚠"),
-                        action=action.where(~table["status_key"].isin(generation_plans.NEVER), ""))
+    """Status label (with the failed-attempt marker) and the Actions label, from status_key and failed_note.
+
+    Plain loops, not pandas expressions: this runs at every poll of every open dashboard during a job,
+    and a few list passes over the rows cost a fraction of a dozen column operations."""
+    keys, notes = table["status_key"].tolist(), table["failed_note"].tolist()
+    return table.assign(
+        status=_column(table, [STATUS_LABELS.get(k, k) + (" ⚠" if note else "") for k, note in zip(keys, notes)]),
+        action=_column(table, ["" if k in generation_plans.NEVER else ACTION_LABELS.get(k, "Regenerate") for k in keys]))
+
+
+def _column(table: pd.DataFrame, values: list) -> pd.Series:
+    """A column as plain Python objects: pandas would turn a list of strings into an Arrow string
+    array, which costs more than everything else this module does per poll."""
+    return pd.Series(values, index=table.index, dtype=object)
 
 
 def with_progress(table: pd.DataFrame, jobs: Sequence[Progress]) -> pd.DataFrame:
     """The table with each row of a running job as that job's progress read shows it (queued,
     generating, or done with its status then), so the table and the progress panel agree."""
     states = {cid: state for p in reversed(jobs) for cid, state in p.items.items()}
-    if not states:
+    ids = table["id"].tolist()
+    if not states or states.keys().isdisjoint(ids):
         return table
-    ids = table["id"].astype(int)
-    hit = ids.isin(states)
-    if not hit.any():
-        return table
-    rows = table.loc[hit].copy()
-    found = [states[int(i)] for i in rows["id"]]
-    rows["status_key"] = [_shown_status(s) for s in found]
-    # A row the job has written has text even if the table was read before it was stored.
-    rows["version"] = rows["version"].where(~rows["status_key"].isin(WRITTEN), rows["version"].clip(lower=1))
-    rows["failed_note"] = [_failed_note(s.error or "") if s.error else "" for s in found]
-    updated = table.copy()
-    updated.loc[hit] = _labelled(rows)[GRID_COLUMNS]
-    return updated
+    keys, notes, versions = table["status_key"].tolist(), table["failed_note"].tolist(), table["version"].tolist()
+    for n, cid in enumerate(ids):
+        state = states.get(cid)
+        if state is None:
+            continue
+        keys[n] = _BUSY_ITEMS.get(state.item, state.status)
+        notes[n] = _failed_note(state.error or "")
+        if keys[n] in WRITTEN:  # written by the job, though the table may have been read before that
+            versions[n] = max(versions[n], 1)
+    return _labelled(table.assign(status_key=_column(table, keys), failed_note=_column(table, notes),
+                                  version=_column(table, versions)))
 
 
-def _shown_status(state: ItemState) -> str:
-    return {"pending": "queued", "running": "generating"}.get(state.item, state.status)
+_BUSY_ITEMS = {"pending": "queued", "running": "generating"}
 
 
 # --- preview -------------------------------------------------------------------------------------

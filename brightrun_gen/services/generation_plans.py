@@ -128,6 +128,11 @@ def plan_all(table: pd.DataFrame, filters: dict[str, Sequence]) -> GenerationPla
     return plan_rows("filter" if where else "all", rows, where=where)
 
 
+def count_all(table: pd.DataFrame, filters: dict[str, Sequence]) -> int:
+    """How many rows 'Generate all' would take (plan_all(...).count without building the plan)."""
+    return int(table["status_key"].isin(generatable_statuses(filters)).sum())
+
+
 def generatable_statuses(filters: dict[str, Sequence]) -> list[str]:
     """What 'Generate all' takes: the chosen statuses that can be generated, else not generated and failed."""
     chosen = filters.get("status")
