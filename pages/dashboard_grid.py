@@ -123,17 +123,17 @@ FIELDS = [field for field, _ in COLUMNS] + ["id", "status_key", "version", "mode
 def table_grid(table, selection_epoch: int, first_paint: bool = True) -> dict:
     """Draw the grid over its first rows (drawn at once, covered when the grid is ready); returns its value.
 
-    The rows go as one JSON string in the options ("server_wins": the grid takes them at every run,
-    keeping selection, sort and scroll by row id) rather than as a DataFrame, which st_aggrid would
-    convert to Arrow and hash at every run: during a job every open dashboard redraws the grid at
-    each progress poll, and that conversion was most of the server's time (bench/bench_load.py)."""
+    The rows go as one JSON string (use_json_serialization; "server_wins": the grid takes them at every
+    run, keeping selection, sort and scroll by row id) rather than as Arrow, which st_aggrid builds and
+    hashes at every run: during a job every open dashboard redraws the grid at each progress poll,
+    and that conversion was most of the server's time (bench/bench_load.py)."""
     if first_paint:
         first_rows(table)
     else:
         st.markdown(STAND_IN, unsafe_allow_html=True)
-    options = {**grid_options(selection_epoch), "rowData": table[FIELDS].to_json(orient="records")}
-    return AgGrid(None, gridOptions=options, key=GRID_KEY, height=GRID_HEIGHT, allow_unsafe_jscode=True,
-                  data_return_mode="CUSTOM", custom_jscode_for_grid_return=GRID_RETURN, server_sync_strategy="server_wins",
+    return AgGrid(table[FIELDS], gridOptions=grid_options(selection_epoch), key=GRID_KEY, height=GRID_HEIGHT,
+                  allow_unsafe_jscode=True, use_json_serialization=True, server_sync_strategy="server_wins",
+                  data_return_mode="CUSTOM", custom_jscode_for_grid_return=GRID_RETURN,
                   update_on=["selectionChanged", "cellClicked"], custom_css=GRID_CSS) or {}
 
 
