@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import REPO
-from tests.support.browser import grid, launch, wait_ready
+from tests.support.browser import choose, grid, launch, wait_ready
 from tests.support.streamlit_server import app_env, start_app, stop_app
 
 SCREENSHOTS = REPO / "test-output"
@@ -45,14 +45,6 @@ def page(request):
         browser.close()
 
 
-def choose(page, label: str, option: str) -> None:
-    """Pick an option in a Streamlit multiselect found by its label (open the dashboard's filters first)."""
-    widget = page.locator('[data-testid="stMultiSelect"]').filter(has_text=label).first
-    widget.locator("input").click()
-    page.get_by_role("option", name=option).first.click()
-    page.keyboard.press("Escape")
-
-
 def test_filter_generate_review_approve_and_export(app, page, tmp_path):
     base, _ = app
     page.goto(f"{base}/dashboard")
@@ -64,7 +56,6 @@ def test_filter_generate_review_approve_and_export(app, page, tmp_path):
     page.get_by_text("Filters", exact=True).click()
     choose(page, "Persona", "Marcus Thompson")
     expect(page.get_by_text("Showing ").first).to_contain_text("of 100 conversations")
-    wait_ready(page)
     shown = int(page.get_by_text("Showing ").first.inner_text().split()[1])
     assert 0 < shown < 100
 

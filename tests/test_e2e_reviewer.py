@@ -19,7 +19,7 @@ from playwright.sync_api import expect, sync_playwright
 from brightrun_gen.brightrun import BrightRun
 from brightrun_gen.config import Settings
 from tests.conftest import REPO
-from tests.support.browser import grid, grid_frame, launch, wait_ready
+from tests.support.browser import choose, grid, grid_frame, launch, wait_ready
 from tests.support.fake_messages_api import FakeMessagesAPI
 from tests.support.streamlit_server import FAKE_KEY, start_claude_app, stop_app
 from tests.support.truncation import CUT_OFF_JS, GRID_CUT_OFF_JS
@@ -272,7 +272,7 @@ def test_every_page_at_1440_is_photographed_and_no_text_is_cut_off_without_a_too
             for label, option in (("Persona", "Marcus Thompson"), ("Persona", "Jennifer Park"),
                                   ("Persona", "Linda Castellano"), ("Status", "Approved"),
                                   ("Status", "Not Generated")):
-                pick(page, label, option)
+                choose(page, label, option)
             problems += [f"dashboard filters: {p}" for p in page.evaluate(CUT_OFF_JS, '[data-testid="stApp"]')]
             page.get_by_text("Filters", exact=True).click()  # folded again: the photo shows the table
             expect(grid(page).locator(".ag-center-cols-container .ag-row").first).to_be_visible(timeout=60_000)
@@ -280,11 +280,3 @@ def test_every_page_at_1440_is_photographed_and_no_text_is_cut_off_without_a_too
         page.screenshot(path=str(SCREENSHOTS / f"{name}-1440x900.png"))
         problems += [f"{name}: {p}" for p in page.evaluate(CUT_OFF_JS, '[data-testid="stApp"]')]
     assert not problems, "\n".join(problems)
-
-
-def pick(page, label: str, option: str) -> None:
-    widget = page.locator('[data-testid="stMultiSelect"]').filter(has_text=label).first
-    widget.locator("input").click()
-    page.get_by_role("option", name=option, exact=True).first.click()
-    page.keyboard.press("Escape")
-    wait_ready(page)

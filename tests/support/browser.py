@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError, expect
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
@@ -30,3 +30,21 @@ def grid(page):
 def grid_frame(page):
     """The grid's frame as a Frame (to evaluate script in it)."""
     return next(frame for frame in page.frames if "st_aggrid" in frame.url)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option in the Streamlit multiselect labelled `label`, then wait for the run it starts.
+    A click that lands while the widget is still being laid out (an expander opening, a rerun
+    redrawing it) focuses it without opening its list: then it is clicked again."""
+    widget = page.locator('[data-testid="stMultiSelect"]').filter(has_text=label).first
+    choice = page.get_by_role("option", name=option, exact=True).first
+    for _ in range(5):
+        widget.locator("input").click()
+        try:
+            choice.wait_for(state="visible", timeout=3_000)
+            break
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+    choice.click()
+    page.keyboard.press("Escape")
+    wait_ready(page)
