@@ -7,8 +7,10 @@ from brightrun_gen.domain.models import STATUS_LABELS, WRITTEN
 from brightrun_gen.errors import BrightRunError, NotFound
 from pages.common import AVATARS, app, notify, show_error, sidebar
 from pages.review_decision import decision_controls
-from pages.review_panels import PANELS
+from pages.review_panels import PANELS as CORE_PANELS
 
+# The side column's tabs, (title, show(app, view)): a panel module of its own adds one entry here.
+PANELS = [*CORE_PANELS]
 CHAT_HEIGHT = 640  # the chat scrolls inside this many pixels, so the decision panel beside it stays in view
 
 sidebar()
