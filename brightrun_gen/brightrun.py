@@ -20,9 +20,9 @@ from brightrun_gen.domain.planning import DEFAULT_SEED, DEFAULT_SIZE, DEFAULT_TI
 from brightrun_gen.llm.base import Provider
 from brightrun_gen.llm.factory import make_provider
 from brightrun_gen.services import (
-    browse, budget, dashboard, dataset, dedupe, estimate as estimating, exporting, foreground, generation, importing,
-    insights, judging, planning, progress, prompting, repair, review, runner as runner_service, scorecards, setup,
-    versions, voice,
+    browse, budget, dashboard, dataset, dedupe, estimate as estimating, exporting, foreground, generation,
+    generation_plans, importing, insights, judging, planning, progress, prompting, repair, review,
+    runner as runner_service, scorecards, setup, templates, versions, voice,
 )
 from brightrun_gen.services import documents as documents_service, knowledge, suggestions, upstream
 
@@ -85,7 +85,7 @@ class _Noun:
 
 
 class Catalog(_Noun):
-    """Personas, emotions, arcs, scenarios, edge cases, topics, templates and seeds: read-only."""
+    """Personas, emotions, arcs, scenarios, edge cases, topics, templates and seeds; template versions' activation."""
 
     SECTIONS = insights.CATALOG_SECTIONS
 
@@ -116,6 +116,13 @@ class Catalog(_Noun):
         report = voice.derive_voice(self.engine, paths)
         generation.forget_static(self.engine)  # the next prompt built here speaks with the new voice
         return report
+
+    def activate_template(self, template_id: int, *, share: int = 100, only: bool = True) -> str:
+        """Make a template version active, alone in its tier or with a share of new rows; returns the sentence."""
+        return templates.activate(self.engine, template_id, share=share, only=only)
+
+    def deactivate_template(self, template_id: int) -> str:
+        return templates.deactivate(self.engine, template_id)
 
 
 class Conversations(_Noun):
@@ -172,13 +179,18 @@ class Jobs(_Noun):
     def ids_for_filter(self, where: dict) -> list[int]:
         return runner_service.ids_for_filter(self.engine, where)
 
-    def start(self, plan: dashboard.GenerationPlan, use_batch: bool = False, max_cost: float | None = None) -> str:
+    def start(self, plan: generation_plans.GenerationPlan, use_batch: bool = False, max_cost: float | None = None) -> str:
         """Queue a plan made by plan_one / plan_selected / plan_all; returns the sentence to show."""
-        return dashboard.start(self.engine, plan, use_batch, settings=self.app.settings, max_cost=max_cost)
+        return generation_plans.start(self.engine, plan, use_batch, settings=self.app.settings, max_cost=max_cost)
 
-    plan_one = staticmethod(dashboard.plan_one)
-    plan_selected = staticmethod(dashboard.plan_selected)
-    plan_all = staticmethod(dashboard.plan_all)
+    def plan_one(self, key_or_id: str | int) -> generation_plans.GenerationPlan:
+        return generation_plans.plan_one(self.engine, key_or_id)
+
+    plan_selected = staticmethod(generation_plans.plan_selected)
+    plan_all = staticmethod(generation_plans.plan_all)
+    count_all = staticmethod(generation_plans.count_all)
+    with_progress = staticmethod(dashboard.with_progress)
+    ended_sentence = staticmethod(dashboard.ended_sentence)
 
     def estimate(self, ids: Sequence[int], *, provider: str | None = None, model: str | None = None,
                  use_batch: bool = False) -> estimating.Estimate:

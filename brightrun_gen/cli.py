@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Sequence
 
-from brightrun_gen import cli_dataset, cli_documents, cli_export, cli_generate, cli_judge, cli_plan
+from brightrun_gen import cli_dataset, cli_documents, cli_export, cli_generate, cli_judge, cli_plan, cli_review
 from brightrun_gen.cli_judge import show_judgement
 from brightrun_gen.cli_common import LOG_LEVELS, app_for, configure_logging, parse_where, print_json
 from brightrun_gen.config import get_settings
@@ -64,6 +64,13 @@ def cmd_show(args) -> int:
     for name, value in row.dimensions.model_dump().items():
         if value is not None:
             print(f"  {name}: {value}")
+    history = app.reviews.history(row.id)
+    if history:
+        last = history[-1]
+        print(f"decision: {last['action']} (version {last['version']}) by {last['reviewer']} at "
+              f"{last['at']:%Y-%m-%d %H:%M}" + (f": {last['notes']}" if last["notes"] else ""))
+    if row.failed_at:
+        print(f"last attempt failed at {row.failed_at:%Y-%m-%d %H:%M}: {row.last_error}")
     for turn in detail.turns:
         print(f"\n[{turn.role}] ({turn.word_count} words)\n{turn.content}")
     if detail.quality:
@@ -107,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Command groups kept in their own modules; each has register(subparsers, common_parent).
-COMMAND_GROUPS: list = [cli_generate, cli_export, cli_plan, cli_documents, cli_dataset, cli_judge]
+COMMAND_GROUPS: list = [cli_generate, cli_export, cli_plan, cli_documents, cli_dataset, cli_judge, cli_review]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

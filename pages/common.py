@@ -4,6 +4,7 @@ import gc
 
 import streamlit as st
 from streamlit.errors import StreamlitAuthError, StreamlitMissingAuthlibError
+from streamlit.runtime.pages_manager import PagesManager
 
 from brightrun_gen.brightrun import BrightRun
 from brightrun_gen.config import get_settings
@@ -19,6 +20,8 @@ PROGRESS_READ_SECONDS = 0.5
 # forget_shared_reads); changes made elsewhere (the runner, the CLI, other tabs) show after at most
 # this long.
 SHARED_READ_SECONDS = 1
+# The chat avatars, the same in the dashboard's preview and on the Review page.
+AVATARS = {"user": ":material/person:", "assistant": ":material/support_agent:"}
 OFFLINE_BANNER = ("Offline mode: conversations are placeholder text from the offline generator, not Claude. "
                   "Set ANTHROPIC_API_KEY to generate with Claude.")
 
@@ -161,8 +164,19 @@ def decision_reviewer(typed: str | None) -> str | None:
     return identity
 
 
+def through_app_navigation() -> None:
+    """Run every page through app.py. Until app.py has called st.navigation once, Streamlit routes a
+    deep link (/review on a fresh server) the old way: it runs pages/review.py on its own, with
+    every module of pages/ in the sidebar and the narrow layout, and stays so until someone opens
+    "/". Streamlit has no setting for this; its own st.navigation clears the same flag."""
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def sidebar(*, show_stop: bool = True) -> None:
     """Call first on every page: the sign-in gate, then the runner, the provider banner, notices and progress."""
+    through_app_navigation()
     require_login()
     background_runner()
     freeze_long_lived_objects()
@@ -200,14 +214,26 @@ def _progress_panel(show_stop: bool) -> None:
     alone = st.session_state.get("_panel_page_run") == st.session_state.get("_page_run")
     st.session_state["_panel_page_run"] = st.session_state.get("_page_run")
     seen, st.session_state["_active_jobs"] = st.session_state.get("_active_jobs"), ids
-    if alone and seen is not None and seen != ids:
+    for job_id in _ended_since_last_poll(seen, ids):  # say how it went
+        notify(app().jobs.ended_sentence(app().jobs.progress(job_id)))
+    if alone and seen is not None and (seen != ids or st.session_state.get("_notices")):
         st.rerun(scope="app")
-    if alone:
-        show_notices()
+    show_notices()
     for p in jobs:
         _job_panel(app().jobs.progress_view(p), show_stop)
     if not jobs:
         _last_job()
+
+
+def _ended_since_last_poll(seen: tuple | None, active: tuple) -> list[int]:
+    """Jobs active at the last poll and not now, and a job that started and ended between two polls."""
+    latest = latest_progress(app().cache_key)
+    newest = latest.job_id if latest else 0
+    before, st.session_state["_newest_job"] = st.session_state.get("_newest_job"), newest
+    ended = set(seen or ()) - set(active)
+    if before is not None and newest > before and newest not in active:
+        ended.add(newest)
+    return sorted(ended)
 
 
 def _last_job() -> None:

@@ -40,6 +40,8 @@ CREATE TABLE conversations (
 	last_error TEXT, 
 	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
 	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	prior_status VARCHAR(20), 
+	failed_at TIMESTAMP WITH TIME ZONE, 
 	CONSTRAINT pk_conversations PRIMARY KEY (id), 
 	CONSTRAINT uq_conversations_key UNIQUE (key)
 );
@@ -164,6 +166,7 @@ CREATE TABLE prompt_templates (
 	content_hash VARCHAR(64) NOT NULL, 
 	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
 	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	share INTEGER DEFAULT 100 NOT NULL, 
 	CONSTRAINT pk_prompt_templates PRIMARY KEY (id), 
 	CONSTRAINT uq_prompt_templates_name_content_hash UNIQUE (name, content_hash)
 );

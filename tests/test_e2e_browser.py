@@ -7,13 +7,14 @@ conversation, approve it, export JSONL and check the downloaded file.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.support.browser import launch_chromium, wait_ready
+from tests.support.browser import choose, grid, launch_chromium, wait_ready
 from tests.support.paths import REPO
 from tests.support.streamlit_server import app_env, start_app, stop_app
 
@@ -46,55 +47,48 @@ def page(request):
         browser.close()
 
 
-def choose(page, label: str, option: str) -> None:
-    """Pick an option in a Streamlit multiselect found by its label."""
-    widget = page.locator('[data-testid="stMultiSelect"]').filter(has_text=label).first
-    widget.locator("input").click()
-    page.get_by_role("option", name=option).first.click()
-    page.keyboard.press("Escape")
-
-
 def test_filter_generate_review_approve_and_export(app, page, tmp_path):
     base, _ = app
     page.goto(f"{base}/dashboard")
     wait_ready(page)
     expect(page.get_by_text("Set ANTHROPIC_API_KEY to generate with Claude").first).to_be_visible()
-    grid = page.frame_locator('[data-testid="stCustomComponentV1"]').first
-    expect(grid.locator(".ag-row").first).to_be_visible(timeout=60_000)
+    table = grid(page)
+    expect(table.locator(".ag-row").first).to_be_visible(timeout=60_000)
 
+    page.get_by_text("Filters", exact=True).click()
     choose(page, "Persona", "Marcus Thompson")
     expect(page.get_by_text("Showing ").first).to_contain_text("of 100 conversations")
-    wait_ready(page)
     shown = int(page.get_by_text("Showing ").first.inner_text().split()[1])
     assert 0 < shown < 100
 
-    rows = grid.locator(".ag-center-cols-container .ag-row")
+    rows = table.locator(".ag-center-cols-container .ag-row")
     expect(rows).to_have_count(shown)  # the grid inside its iframe has caught up with the filter
     ids = [rows.nth(i).get_attribute("row-id") for i in range(2)]
-    keys = [rows.nth(i).locator('[col-id="key"]').inner_text() for i in range(2)]
+    keys = [table.locator(f'.ag-pinned-left-cols-container .ag-row[row-id="{i}"] [col-id="key"]').inner_text()
+            for i in ids]
     for count, row_id in enumerate(ids, start=1):
         # Each tick reruns the page and redraws the grid: find the row again after the rerun.
-        grid.locator(f'.ag-row[row-id="{row_id}"] .ag-selection-checkbox input').first.check()
+        table.locator(f'.ag-row[row-id="{row_id}"] .ag-selection-checkbox input').first.check()
         expect(page.get_by_text(f"{count} selected")).to_be_visible()
         wait_ready(page)
     expect(page.get_by_text("2 selected")).to_be_visible()
 
     page.get_by_role("button", name="Generate selected").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog).to_contain_text("Generate 2 conversation(s)?")
-    dialog.get_by_role("button", name="Start generating").click()
+    expect(dialog).to_contain_text("Generate 2 conversations?")
+    dialog.get_by_role("button", name="Generate 2").click()
     expect(page.get_by_text("(done)").first).to_be_visible(timeout=60_000)
     expect(page.locator('[data-testid="stSidebar"]')).to_contain_text("2 of 2")
 
     page.goto(f"{base}/review?id={keys[0]}")
     wait_ready(page)
     expect(page.locator('[data-testid="stChatMessage"]').first).to_be_visible()
-    page.get_by_role("button", name="Approve", exact=True).click()
+    page.get_by_role("button", name=re.compile(r"^Approve(\s|$)")).click()  # its name ends with its key, A
     expect(page.get_by_text(f"Approved: {keys[0]}").first).to_be_visible()
 
     page.goto(f"{base}/export")
     wait_ready(page)
-    page.get_by_text("Include offline-generated conversations").click()
+    page.get_by_role("button", name="Include them anyway").click()  # the first run is offline: the switch is right there
     expect(page.locator('[data-testid="stMetricValue"]').first).to_have_text("1")
     wait_ready(page)
     page.get_by_role("button", name="Build the export file").click()

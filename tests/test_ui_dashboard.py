@@ -84,10 +84,10 @@ def test_generate_all_asks_with_count_cost_and_time(db_engine):
     button(at, "Generate all").click().run()
     assert not at.exception
     texts = [m.value for m in at.markdown]
-    assert "Generate **90** conversation(s)?" in texts  # 100 rows minus 10 seeds
+    assert "Generate **90** conversations?" in texts  # 100 rows minus 10 seeds
     assert any(t.startswith("- Estimated cost:") for t in texts)
     assert any(t.startswith("- Estimated time:") for t in texts)
-    assert button(at, "Start generating")
+    assert button(at, "Generate 90")
     assert browse.status_counts(db_engine).get("queued", 0) == 0  # nothing queued before confirming
 
 
@@ -125,7 +125,7 @@ def test_generate_one_runs_in_the_background_and_reports(db_engine):
     at.run()
     button(at, "Generate").click().run()
     assert not at.exception
-    assert any("Queued 1 conversation(s)" in t.value for t in at.toast)
+    assert any("Queued 1 conversation for generation" in t.value for t in at.toast)
     wait_until(lambda: browse.conversation_detail(db_engine, key).row.status == "generated", timeout=30,
                what=f"{key} to be generated", interval=0.2)
     # The sidebar's progress is one read shared by every session, at most PROGRESS_READ_SECONDS old.
@@ -155,7 +155,7 @@ def test_progress_panel_shows_a_job_from_elsewhere_and_stop_works(db_engine):
     sidebar_text = [m.value for m in at.sidebar.markdown] + at.sidebar.caption.values
     assert "**Generating · job 1 (offline)**" in sidebar_text
     assert at.sidebar.get("progress")[0].proto.text == "0 of 2"
-    assert any(t.startswith("Generating \\#1") for t in sidebar_text)
+    assert any(t.startswith("Generating T1\\-001\\: ") for t in sidebar_text)  # rows named by key, as in the table
     assert button(at, "Generate all").disabled and button(at, "Generate selected").disabled
     stop = button(at, "Stop")
     assert not stop.disabled
@@ -187,7 +187,7 @@ def test_with_a_key_there_is_no_banner_and_the_estimate_has_a_price(db_engine, m
     assert any(c.startswith("Provider: Claude") for c in at.sidebar.caption.values)
     button(at, "Generate all").click().run()
     texts = [m.value for m in at.markdown]
-    assert "Generate **90** conversation(s)?" in texts
+    assert "Generate **90** conversations?" in texts
     cost = next(t for t in texts if t.startswith("- Estimated cost:"))
     assert re.search(r"about \$\d+\.\d\d", cost), cost
     assert any("typical size of a conversation" in c for c in captions(at))
@@ -204,5 +204,5 @@ def test_a_change_made_here_shows_at_once_though_the_table_is_a_shared_read(db_e
     at.session_state["dashboard_preview"] = key
     at.run()
     button(at, "Generate").click().run()
-    assert any("Queued 1 conversation(s)" in t.value for t in at.toast)
+    assert any("Queued 1 conversation for generation" in t.value for t in at.toast)
     assert shown_count(at) == 89  # queued or done by now, and no longer "not generated"

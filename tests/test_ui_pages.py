@@ -83,6 +83,14 @@ def test_review_queue_walks_unreviewed_conversations(store):
     assert conversation_detail(store, 1).row.status == "rejected"
 
 
+def test_a_decision_stays_on_the_conversation_when_the_page_was_opened_without_an_id(store):
+    at = open_page("review")
+    assert heading(at).startswith("T1-001 · ") and at.query_params["id"] == "1"  # pinned in the URL
+    at.button(key="decide_approved").click().run()
+    assert heading(at).startswith("T1-001 · ")  # T1-002 is the next unreviewed now, but nobody asked to move
+    assert conversation_detail(store, 1).row.status == "approved"
+
+
 def test_previous_next_and_the_picker_move_between_conversations(store):
     at = open_page("review", id="1")
     at.button(key="review_next").click().run()
@@ -102,7 +110,8 @@ def test_a_conversation_without_text_cannot_be_reviewed(store):
 
 def test_an_unknown_conversation_is_a_clear_error(store):
     at = open_page("review", id=IMAGE)
-    assert "does not exist" in at.error[0].value
+    assert "There is no conversation" in at.error[0].value and "pick one from the list" in at.error[0].value
+    assert "brightrun" not in at.error[0].value  # a page never sends its user to the command line
     assert IMAGE not in at.error[0].value  # shown escaped, as text
 
 
@@ -147,11 +156,11 @@ def test_export_page_counts_previews_and_downloads(store):
     review.review(store, 1, "approve", "tester")
     at = open_page("export")
     assert at.metric[0].value == "1"
-    assert any("offline-generated conversation(s) also match" in i.value for i in at.info)
+    assert any("1 conversation with this status was written by the offline generator" in i.value for i in at.info)
     assert at.json, "the preview shows the first records"
-    next(c for c in at.checkbox if c.label.startswith("Include offline")).check().run()
+    next(b for b in at.button if b.label == "Include them anyway").click().run()  # the switch, right there
     assert at.metric[0].value == "2"
-    assert any("of these were written by the offline generator" in w.value for w in at.warning)
+    assert any("1 of these was written by the offline generator" in w.value for w in at.warning)
     next(b for b in at.button if b.label == "Build the export file").click().run()
     assert not at.exception
     assert at.get("download_button"), "the file can be downloaded"
@@ -165,3 +174,25 @@ def test_review_page_shows_each_turns_annotations_and_labels_offline_ones(store)
     emotion = detail.turns[0].annotation["emotion"]
     assert any(f"emotion **{emotion}**" in c and "offline placeholder" in c for c in captions), captions
     assert any(f"strategy: {detail.turns[1].annotation['strategy']}" in c for c in captions)
+
+
+def test_catalog_search_counts_matches_per_tab_and_templates_can_be_switched(store):
+    at = open_page("catalog")
+    at.text_input(key="catalog_search").input("Priya").run()
+    titles = [tab.label for tab in at.tabs]
+    assert "Personas (1)" in titles and any(t.startswith("Seed conversations (") for t in titles)
+    at.text_input(key="catalog_search").input("").run()
+    assert "Personas" in [tab.label for tab in at.tabs]
+    versions = next(d.value for d in at.dataframe if "share" in d.value.columns)
+    assert {"name", "tier", "version", "active", "share", "conversations", "hash"} <= set(versions.columns)
+    at.button(key="template_off").click().run()  # the only active version of its tier
+    assert "needs one active version" in at.error[0].value
+
+
+def test_export_hides_the_system_prompt_option_for_csv(store):
+    review.review(store, 1, "approve", "tester")
+    at = open_page("export")
+    assert any(c.label.startswith("Start each conversation with Elena") for c in at.checkbox)
+    at.selectbox[0].select("csv").run()
+    assert not any(c.label.startswith("Start each conversation with Elena") for c in at.checkbox)
+    assert not at.exception

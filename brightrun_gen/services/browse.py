@@ -9,11 +9,15 @@ from sqlalchemy import Engine
 
 from brightrun_gen.domain.models import DIMENSIONS
 from brightrun_gen.services import knowledge
-from brightrun_gen.store import catalog_repo, conversations as conv_store, judgements as judge_store, listing, logs as log_store, queue
+from brightrun_gen.store import (
+    catalog_repo, conversations as conv_store, judgements as judge_store, listing, logs as log_store, queue,
+    reviews as review_store,
+)
 from brightrun_gen.store.conversations import ConversationDetail, ConversationQuery, ConversationRow
 from brightrun_gen.store.db import read
 
-TABLE_COLUMNS = ["id", "key", "persona", "emotion", "topic", "tier", "status", "quality_score", "model", "updated_at"]
+TABLE_COLUMNS = ["id", "key", "persona", "emotion", "topic", "tier", "status", "quality_score", "model", "updated_at",
+                 "version", "failed_at", "last_error", "persona_key"]
 
 
 def conversation_table(engine: Engine, query: ConversationQuery | None = None) -> pd.DataFrame:
@@ -21,9 +25,11 @@ def conversation_table(engine: Engine, query: ConversationQuery | None = None) -
     found = listing.table_rows(engine, query)
     frame = pd.DataFrame.from_records(found.rows, columns=list(found.columns))
     labels = persona_labels(engine)
+    frame["persona_key"] = frame["persona"]
     frame["persona"] = frame["persona"].map(lambda key: labels.get(key, key))
     frame["emotion"] = frame["emotion_start"] + " → " + frame["emotion_end"]
     frame["model"] = frame["model"].fillna("")
+    frame["version"] = frame["current_version"]
     return frame[TABLE_COLUMNS]
 
 
@@ -72,7 +78,17 @@ def conversation_json(engine: Engine, key_or_id: str | int) -> dict:
         "versions": detail.versions,
         "sources": knowledge.sources(engine, detail.row.id, detail.row.current_version),
         "judgement": judge_store.current_judgement(engine, detail.row.id),
+        "reviewer_notes": detail.row.reviewer_notes,
+        "decision": _latest_decision(engine, detail.row.id),
     }
+
+
+def _latest_decision(engine: Engine, conversation_id: int) -> dict | None:
+    """The newest review event (version, action, reviewer, notes, at) without its row id."""
+    events = review_store.list_events(engine, conversation_id)
+    if not events:
+        return None
+    return {k: v for k, v in events[-1].as_dict().items() if k != "id"}
 
 
 def attempts(engine: Engine, key_or_id: str | int | None = None, *, limit: int = 500) -> list[log_store.LogEntry]:

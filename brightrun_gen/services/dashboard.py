@@ -6,26 +6,28 @@ The page only lays these out. Every text meant for st.markdown comes back markdo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 import pandas as pd
 from sqlalchemy import Engine
 
-from brightrun_gen.config import Settings
 from brightrun_gen.domain.markdown import escape_markdown
 from brightrun_gen.domain.models import (
-    BUSY, DIMENSIONS, FILTER_LABELS, GENERATABLE, KEPT, OFFLINE_MODEL, STATUS_COLORS, STATUS_LABELS, TIER_LABELS,
+    BUSY, DIMENSIONS, FILTER_LABELS, OFFLINE_MODEL, STATUS_COLORS, STATUS_LABELS, TIER_LABELS, WRITTEN,
 )
-from brightrun_gen.errors import InputError
-from brightrun_gen.services import browse, planning, runner
+from brightrun_gen.services import browse, generation_plans, planning, runner
 from brightrun_gen.services.estimate import duration_text
 from brightrun_gen.services.progress import Progress
+from brightrun_gen.services.review import not_reviewable_reason
 from brightrun_gen.store import catalog_repo, queue
 from brightrun_gen.store.conversations import ConversationQuery
 
 GRID_COLUMNS = ["id", "key", "persona", "emotion", "topic", "tier", "status", "quality_score", "model", "updated_at",
-                "status_key"]
+                "action", "status_key", "version", "model_key", "failed_note", "persona_label"]
+# The Actions column: Generate for rows without text (a failed row never had any: a failed
+# regeneration keeps its row's status), Regenerate for the rest, nothing for seeds and busy rows.
+ACTION_LABELS = {"not_generated": "Generate", "failed": "Generate"}
 
 
 @dataclass(frozen=True)
@@ -37,15 +39,22 @@ class FilterChoices:
         return self.labels.get(dimension, {}).get(value, str(value))
 
     def badges(self, filters: dict[str, Sequence]) -> list["Badge"]:
-        """One removable badge per chosen value: 'Persona: Marcus Thompson ✕'."""
-        return [Badge(k, v, f"{FILTER_LABELS.get(k, k)}: {self.label(k, v)} ✕")
-                for k, values in active_filters(filters).items() for v in values]
+        """One removable badge per chosen value: 'Persona: Marcus Thompson ✕'; one 'all' badge when
+        every value of a filter is chosen, since that filters nothing (removing it clears the filter)."""
+        found = []
+        for name, values in active_filters(filters).items():
+            title = FILTER_LABELS.get(name, name)
+            if set(values) >= set(self.options.get(name, ())):
+                found.append(Badge(name, None, f"{title}: all ✕"))
+                continue
+            found += [Badge(name, v, f"{title}: {self.label(name, v)} ✕") for v in values]
+        return found
 
 
 @dataclass(frozen=True)
 class Badge:
     dimension: str
-    value: object
+    value: object  # None: the badge stands for every value of the dimension
     text: str
 
 
@@ -53,7 +62,6 @@ class Badge:
 class DashboardData:
     table: pd.DataFrame  # GRID_COLUMNS, display labels; status_key holds the raw status
     total: int
-    generatable_ids: tuple[int, ...]
 
     @property
     def shown(self) -> int:
@@ -81,16 +89,9 @@ class Preview:
     offline: bool
     generate_label: str
     blocked_reason: str | None  # why this row cannot be generated now
-    last_error: str | None  # markdown-escaped
-
-
-@dataclass(frozen=True)
-class GenerationPlan:
-    kind: str  # single | selected | filter | all
-    count: int
-    ids: tuple[int, ...] = ()
-    where: dict = field(default_factory=dict)
-    skipped: int = 0
+    failed_note: str | None  # markdown-escaped: the failed-attempt marker and its reason
+    review_problem: str | None  # why it cannot be reviewed now; None when it can
+    reviewer_notes: str  # the notes of the latest decision (plain text for a text area)
 
 
 # --- filters and table ---------------------------------------------------------------------------
@@ -113,7 +114,8 @@ def _labels(engine: Engine) -> dict[str, dict]:
 
 
 def build_query(filters: dict[str, Sequence]) -> ConversationQuery:
-    """Widget values -> the store query: any-of per dimension, all of the dimensions."""
+    """Widget values -> the store query: any-of per dimension, all of the dimensions (every value of a
+    dimension chosen selects the same rows as none)."""
     where = {k: list(v) for k, v in filters.items() if v and k in DIMENSIONS}
     return ConversationQuery(where=where, statuses=list(filters.get("status") or ()))
 
@@ -123,31 +125,72 @@ def active_filters(filters: dict[str, Sequence]) -> dict[str, list]:
 
 
 def load_dashboard(engine: Engine, filters: dict[str, Sequence]) -> DashboardData:
-    """The grid rows for the filters (SQL does the filtering), the total, and what 'Generate all' takes."""
+    """The grid rows for the filters (SQL does the filtering) and the total."""
     table = browse.conversation_table(engine, build_query(filters))
     total = sum(browse.status_counts(engine).values())
-    takes = table["status"].isin(_generatable_statuses(filters))
-    generatable = tuple(int(i) for i in table.loc[takes, "id"])
-    return DashboardData(_display(engine, table), total, generatable)
-
-
-def _generatable_statuses(filters: dict[str, Sequence]) -> list[str]:
-    chosen = filters.get("status")
-    return [s for s in chosen if s not in KEPT + BUSY] if chosen else list(GENERATABLE)
+    return DashboardData(_display(engine, table), total)
 
 
 def _display(engine: Engine, table: pd.DataFrame) -> pd.DataFrame:
-    names = {e["key"]: e["name"] for e in catalog_repo.list_section(engine, "topics")}
+    labels = _labels(engine)
+    failed = table["failed_at"].notna()
     shown = table.assign(
         status_key=table["status"],
-        status=table["status"].map(STATUS_LABELS).fillna(table["status"]),
-        topic=table["topic"].map(names).fillna(table["topic"]),
+        persona_label=table["persona"],  # 'Priya Nair - The Anxious First-Time Investor', the cell's tooltip
+        persona=table["persona_key"].map(labels["persona"]).fillna(table["persona"]),
+        topic=table["topic"].map(labels["topic"]).fillna(table["topic"]),
         emotion=table["emotion"].str.replace("_", " ").str.title(),
         quality_score=pd.to_numeric(table["quality_score"]).round(1),
+        model_key=table["model"],
         model=table["model"].replace("", "—"),
         updated_at=pd.to_datetime(table["updated_at"]).dt.strftime("%Y-%m-%d %H:%M"),
+        failed_note=table["last_error"].where(failed, "").map(_failed_note),
     )
-    return shown[GRID_COLUMNS]
+    return _labelled(shown)[GRID_COLUMNS]
+
+
+def _failed_note(error: str) -> str:
+    return f"Last attempt failed: {' '.join(error.split())}" if error else ""
+
+
+def _labelled(table: pd.DataFrame) -> pd.DataFrame:
+    """Status label (with the failed-attempt marker) and the Actions label, from status_key and failed_note.
+
+    Plain loops, not pandas expressions: this runs at every poll of every open dashboard during a job,
+    and a few list passes over the rows cost a fraction of a dozen column operations."""
+    keys, notes = table["status_key"].tolist(), table["failed_note"].tolist()
+    return table.assign(
+        status=_column(table, [STATUS_LABELS.get(k, k) + (" ⚠" if note else "") for k, note in zip(keys, notes)]),
+        action=_column(table, ["" if k in generation_plans.NEVER else ACTION_LABELS.get(k, "Regenerate") for k in keys]))
+
+
+def _column(table: pd.DataFrame, values: list) -> pd.Series:
+    """A column as plain Python objects: pandas would turn a list of strings into an Arrow string
+    array, which costs more than everything else this module does per poll."""
+    return pd.Series(values, index=table.index, dtype=object)
+
+
+def with_progress(table: pd.DataFrame, jobs: Sequence[Progress]) -> pd.DataFrame:
+    """The table with each row of a running job as that job's progress read shows it (queued,
+    generating, or done with its status then), so the table and the progress panel agree."""
+    states = {cid: state for p in reversed(jobs) for cid, state in p.items.items()}
+    ids = table["id"].tolist()
+    if not states or states.keys().isdisjoint(ids):
+        return table
+    keys, notes, versions = table["status_key"].tolist(), table["failed_note"].tolist(), table["version"].tolist()
+    for n, cid in enumerate(ids):
+        state = states.get(cid)
+        if state is None:
+            continue
+        keys[n] = _BUSY_ITEMS.get(state.item, state.status)
+        notes[n] = _failed_note(state.error or "")
+        if keys[n] in WRITTEN:  # written by the job, though the table may have been read before that
+            versions[n] = max(versions[n], 1)
+    return _labelled(table.assign(status_key=_column(table, keys), failed_note=_column(table, notes),
+                                  version=_column(table, versions)))
+
+
+_BUSY_ITEMS = {"pending": "queued", "running": "generating"}
 
 
 # --- preview -------------------------------------------------------------------------------------
@@ -162,17 +205,20 @@ def preview(engine: Engine, key: str, *, job_running: bool = False) -> Preview:
               f"{labels['emotion_end'].get(dims.emotion_end, dims.emotion_end)}"
     facts = [("Persona", persona), ("Emotion", emotion), ("Topic", labels["topic"].get(dims.topic, dims.topic)),
              ("Tier", f"Tier {TIER_LABELS.get(dims.tier, dims.tier)}"), ("Model", model_label(row.model)),
-             ("Quality", "—" if row.quality_score is None else f"{row.quality_score:.1f} / 10"),
-             *planning.variation_facts(engine, detail.metadata)]
+              ("Quality", "—" if row.quality_score is None else f"{row.quality_score:.1f} / 10"),
+              *planning.variation_facts(engine, detail.metadata)]
+    failed = _failed_note(row.last_error or "failed") if row.failed_at else None
     return Preview(
-        id=row.id, key=row.key, title=escape_markdown(row.key), status=row.status, status_label=STATUS_LABELS.get(row.status, row.status),
-        status_color=STATUS_COLORS.get(row.status, "gray"),
+        id=row.id, key=row.key, title=escape_markdown(row.key), status=row.status,
+        status_label=STATUS_LABELS.get(row.status, row.status), status_color=STATUS_COLORS.get(row.status, "gray"),
         facts=[(label, escape_markdown(value)) for label, value in facts],
         turns=[TurnView(t.role, escape_markdown(t.content)) for t in detail.turns],
         offline=row.model == OFFLINE_MODEL,
         generate_label="Regenerate" if row.current_version else "Generate",
         blocked_reason=_blocked(row.status, job_running),
-        last_error=escape_markdown(row.last_error) if row.status == "failed" else None,
+        failed_note=escape_markdown(failed) if failed else None,
+        review_problem=not_reviewable_reason(row.key, row.status, bool(detail.turns)),
+        reviewer_notes=row.reviewer_notes or "",
     )
 
 
@@ -187,50 +233,12 @@ def _blocked(status: str, job_running: bool) -> str | None:
         return "This conversation is already waiting or being generated."
     if status == "seed":
         return "Seed conversations are our own examples; they are not generated."
-    if status == "approved":
-        return "Approved conversations are final; they are not regenerated."
     if job_running:
         return "A generation job is running; wait for it to finish or stop it."
     return None
 
 
-# --- generate and stop ---------------------------------------------------------------------------
-
-
-def plan_selected(table: pd.DataFrame, selected_ids: Sequence[int]) -> GenerationPlan:
-    """The selected rows that can be generated: seeds, approved and busy rows are left out."""
-    chosen = table[table["id"].isin([int(i) for i in selected_ids])]
-    usable = chosen[~chosen["status_key"].isin(KEPT + BUSY)]
-    ids = tuple(int(i) for i in usable["id"])
-    return GenerationPlan("single" if len(ids) == 1 else "selected", len(ids), ids=ids, skipped=len(chosen) - len(ids))
-
-
-def plan_one(conversation_id: int) -> GenerationPlan:
-    return GenerationPlan("single", 1, ids=(int(conversation_id),))
-
-
-def plan_all(data: DashboardData, filters: dict[str, Sequence]) -> GenerationPlan:
-    """Every row of the current filter that is not generated yet (or of the chosen statuses)."""
-    where = active_filters(filters)
-    if "status" in where:
-        where["status"] = _generatable_statuses(filters)
-    return GenerationPlan("filter" if where else "all", len(data.generatable_ids), ids=data.generatable_ids,
-                          where=where)
-
-
-def start(engine: Engine, plan: GenerationPlan, use_batch: bool = False, *, settings: Settings | None = None,
-          max_cost: float | None = None) -> str:
-    """Queue the plan; returns the sentence the page shows (BrightRunError on failure)."""
-    if not plan.count:
-        raise InputError("nothing to generate: no row of this selection can be generated")
-    if plan.kind in ("single", "selected"):
-        result = runner.enqueue(engine, kind=plan.kind, conversation_ids=plan.ids, use_batch=use_batch,
-                                settings=settings, max_cost_usd=max_cost)
-    else:
-        result = runner.enqueue(engine, kind=plan.kind, where=plan.where, use_batch=use_batch, settings=settings,
-                                max_cost_usd=max_cost)
-    already = f"; {result.skipped} were already queued" if result.skipped else ""
-    return f"Queued {result.enqueued} conversation(s) for generation (job {result.job_id}){already}."
+# --- stop and retry ------------------------------------------------------------------------------
 
 
 def active_job_ids(engine: Engine) -> tuple[int, ...]:
@@ -297,3 +305,12 @@ def progress_view(p: Progress) -> ProgressView:
         current=[escape_markdown(c) for c in p.current[:3]], eta=eta, counts=counts,
         errors=[escape_markdown(f"{e['key']}: {e['error']}") for e in p.errors], active=p.active,
     )
+
+
+def ended_sentence(p: Progress) -> str:
+    """The toast when a job ends: 'Job 3 finished: 5 conversations generated, 1 failed.'"""
+    verb = "stopped" if p.status == "stopped" else "finished"
+    failed = f", {p.failed} failed" if p.failed else ""
+    cancelled = f", {p.cancelled} cancelled" if p.cancelled else ""
+    noun = "conversation" if p.succeeded == 1 else "conversations"
+    return f"Job {p.job_id} {verb}: {p.succeeded} {noun} generated{failed}{cancelled}."

@@ -22,6 +22,7 @@ from brightrun_gen.domain.prompt_values import DEFAULT_VARIATION, SharedInputs, 
 from brightrun_gen.domain.prompts import PromptTemplate, RenderedPrompt, render
 from brightrun_gen.domain.quality import RULES, Rule
 from brightrun_gen.domain.voice import VoiceProfile
+from brightrun_gen.domain.template_choice import pick_version
 from brightrun_gen.errors import BrightRunError, InvalidAnswer, ProviderError
 from brightrun_gen.llm.base import Answer, Provider
 from brightrun_gen.llm.factory import make_provider
@@ -68,7 +69,7 @@ class _Static:
     """What every prompt shares: loaded once, reloaded when the store's copy changes."""
 
     catalog: Catalog
-    templates: dict[int, PromptTemplate]
+    templates: dict[int, list[tuple[PromptTemplate, int]]]  # tier -> its active versions with their shares
     pool: tuple[Example, ...]  # every conversation that may serve as an example
     voice: VoiceProfile | None
 
@@ -97,7 +98,7 @@ def _static(engine: Engine, conn: Connection, include_approved: bool = False) ->
     voice = voice_store.active_voice(conn)
     static = _Static(
         catalog=catalog,
-        templates={tier: template_store.active_template(conn, tier) for tier in (1, 2, 3)},
+        templates={tier: template_store.active_templates(conn, tier) for tier in (1, 2, 3)},
         pool=tuple(_example(row, catalog) for row in plan_rows.example_pool(conn, include_approved)),
         voice=voice[0] if voice else None,
     )
@@ -163,7 +164,8 @@ def prepare(engine: Engine, conversation_id: int, *, settings: Settings | None =
                            examples=examples)
     blocks = [("Firm knowledge", knowledge.knowledge_block(engine, conversation_id, settings)),
               ("Phrases to avoid", _avoid_list(engine, settings)), *extra_blocks]
-    prompt = render(static.templates[d.tier], values, examples=[e.key for e in examples],
+    template = pick_version(static.templates[d.tier], row.id)  # the active versions share new rows
+    prompt = render(template, values, examples=[e.key for e in examples],
                     extra_blocks=[(title, text) for title, text in blocks if text])
     topic = next((x for x in static.catalog.topics if x.key == d.topic), None)
     topics = [topic.name] if topic else [d.topic.replace("_", " ")]

@@ -10,9 +10,9 @@ from sqlalchemy import Engine
 
 from brightrun_gen.domain.models import OFFLINE_MODEL, WRITTEN
 from brightrun_gen.errors import InputError
+from brightrun_gen.services import templates
 from brightrun_gen.services.browse import persona_labels
 from brightrun_gen.store import catalog_repo, conversations as conv_store, insights as store, logs as log_store
-from brightrun_gen.store import templates as template_store
 from brightrun_gen.store.conversations import ConversationDetail, ConversationQuery
 
 CATALOG_SECTIONS = {
@@ -76,13 +76,17 @@ def catalog_table(engine: Engine, section: str, search: str = "") -> pd.DataFram
     return search_rows(table.map(_cell) if not table.empty else table, search)
 
 
+TEMPLATE_COLUMNS = ["id", "name", "tier", "version", "active", "share", "conversations", "stored", "hash",
+                    "placeholders", "body"]
+
+
 def template_table(engine: Engine, search: str = "") -> pd.DataFrame:
-    """Every stored prompt template version; the active one per name is marked."""
-    rows = [{"name": r["name"], "tier": r["tier"], "active": r["active"], "version": r["content_hash"][:12],
-             "placeholders": ", ".join(r["placeholders"] or []), "updated": r["updated_at"], "body": r["body"]}
-            for r in template_store.list_templates(engine)]
-    return search_rows(pd.DataFrame(rows, columns=["name", "tier", "active", "version", "placeholders", "updated",
-                                                   "body"]), search)
+    """Every stored prompt template version, numbered per name, with whether (and how much) it is active."""
+    rows = [{"id": v.id, "name": v.name, "tier": v.tier, "version": v.version, "active": v.active,
+             "share": v.share if v.active else 0, "conversations": v.conversations, "stored": v.stored_at,
+             "hash": v.content_hash[:12], "placeholders": ", ".join(v.placeholders or []), "body": v.body}
+            for v in templates.versions(engine)]
+    return search_rows(pd.DataFrame(rows, columns=TEMPLATE_COLUMNS), search)
 
 
 def seed_table(engine: Engine, search: str = "") -> pd.DataFrame:
@@ -172,8 +176,12 @@ def attempt_log(engine: Engine, outcomes: Sequence[str] = (), key_text: str = ""
     if unknown:
         raise InputError(f"attempt outcome {sorted(unknown)[0]!r} is unknown; use one of {', '.join(OUTCOMES)}")
     rows = store.attempts(engine, outcomes=tuple(outcomes), key_text=key_text, limit=limit)
-    table = pd.DataFrame(rows, columns=list(_LOG_COLUMNS))
+    table = pd.DataFrame(rows, columns=[*_LOG_COLUMNS, "template_hash"])
     table["duration_ms"] = table["duration_ms"] / 1000
+    labels = templates.version_labels(engine)  # versions of one template told apart: 'tier1_arc v2 · 3f9a1c'
+    table["template_name"] = [templates.label_of(labels, name, content_hash)
+                              for name, content_hash in zip(table["template_name"], table["template_hash"])]
+    table = table.drop(columns="template_hash")
     return table.rename(columns=_LOG_COLUMNS)
 
 

@@ -13,6 +13,15 @@ from brightrun_gen.store.tables import utcnow
 
 
 @dataclass(frozen=True)
+class ItemState:
+    """Where one conversation of a job stands, read with the job's counts: the table shows rows from it."""
+
+    item: str  # pending | running | succeeded | failed | cancelled
+    status: str  # the conversation's status in the same read
+    error: str | None  # the reason of the conversation's failed-attempt marker; None without one
+
+
+@dataclass(frozen=True)
 class Progress:
     job_id: int
     status: str  # running | stopping | stopped | done
@@ -43,6 +52,7 @@ class Progress:
     @property
     def stopped_by_budget(self) -> bool:
         return self.stop_reason == "budget"
+    items: dict[int, ItemState] = field(default_factory=dict)  # conversation id -> its state in this job
 
     @property
     def fraction(self) -> float:
@@ -62,7 +72,8 @@ class Progress:
 def job_progress(engine: Engine, job_id: int) -> Progress:
     with read(engine) as conn:
         job = queue.get_job(conn, job_id)
-        counts = queue.item_counts(conn, job_id)
+        rows = queue.item_states(conn, job_id)
+        counts = queue.counts_of([row.item_status for row in rows])
         labels = queue.running_item_labels(conn, job_id)
         first_start, _, finished = queue.finished_times(conn, job_id)
         tokens_in, tokens_out, cost = queue.job_usage(conn, job_id)
@@ -78,14 +89,15 @@ def job_progress(engine: Engine, job_id: int) -> Progress:
         current=[current_label(label) for label in labels], eta_seconds=eta, rate_per_minute=rate,
         input_tokens=tokens_in, output_tokens=tokens_out, cost_usd=cost, errors=errors,
         judged=judged, repaired=repaired, flagged=flagged, max_cost_usd=cap, stop_reason=stop_reason,
+        items={row.conversation_id: ItemState(row.item_status, row.status, row.error) for row in rows},
     )
 
 
 def current_label(label: dict) -> str:
-    """'Generating #47: Anxious First-Time Investor – Retirement Planning'."""
+    """'Generating T2-001: Anxious First-Time Investor – Retirement Planning': the row's key, as the table shows it."""
     persona = label.get("archetype") or label.get("name") or "?"
     persona = persona.removeprefix("The ")
-    return f"Generating #{label['id']}: {persona} – {label.get('topic') or '?'}"
+    return f"Generating {label['key']}: {persona} – {label.get('topic') or '?'}"
 
 
 def _rate_and_eta(first_start, finished: int, remaining: int) -> tuple[float | None, float | None]:

@@ -10,10 +10,13 @@ from typing import Sequence
 from sqlalchemy import Connection, Engine
 
 from brightrun_gen.config import Settings, get_settings
-from brightrun_gen.domain.models import WRITTEN
+from brightrun_gen.domain.models import STATUS_LABELS, WRITTEN
 from brightrun_gen.errors import InputError
+from brightrun_gen.services import templates
 from brightrun_gen.services.browse import persona_labels
-from brightrun_gen.store import conversations as conv_store, logs as log_store, reviews as review_store
+from brightrun_gen.store import (
+    catalog_repo, conversations as conv_store, logs as log_store, reviews as review_store,
+)
 from brightrun_gen.store.conversations import ConversationDetail, ConversationQuery, ConversationRow
 from brightrun_gen.store.db import read, write
 from brightrun_gen.store.tables import utcnow
@@ -104,15 +107,26 @@ def unreviewed_count(engine: Engine) -> int:
 
 
 def review_options(engine: Engine, statuses: Sequence[str] = WRITTEN, persona_text: str = "") -> dict[int, str]:
-    """Conversations to pick from, id -> 'key · status · score', in id order."""
+    """Conversations to pick from, id -> 'key · persona · topic · status · score', in id order."""
     rows = conv_store.list_conversations(engine, ConversationQuery(statuses=tuple(statuses) or WRITTEN,
                                                                    persona_text=persona_text))
-    return {r.id: _option_label(r) for r in rows}
+    names = picker_names(engine)
+    return {r.id: option_label(r, names) for r in rows}
 
 
-def _option_label(row: ConversationRow) -> str:
+def picker_names(engine: Engine) -> dict[str, dict[str, str]]:
+    """Persona and topic display names, as the picker shows them."""
+    return {section: {e["key"]: e["name"] for e in catalog_repo.list_section(engine, f"{section}s")}
+            for section in ("persona", "topic")}
+
+
+def option_label(row: ConversationRow, names: dict[str, dict[str, str]]) -> str:
+    d = row.dimensions
     score = f" · score {row.quality_score:g}" if row.quality_score is not None else ""
-    return f"{row.key} · {row.status.replace('_', ' ')}{score}"
+    persona = names["persona"].get(d.persona, d.persona)
+    topic = names["topic"].get(d.topic, d.topic)
+    return f"{row.key} · {persona} · {topic} · {STATUS_LABELS.get(row.status, row.status)}{score}"
+
 
 
 def neighbours(ids: Sequence[int], current: int) -> tuple[int | None, int | None]:
@@ -163,7 +177,7 @@ def load(engine: Engine, key_or_id: int | str) -> ReviewView:
         persona=persona,
         problem=not_reviewable_reason(row.key, row.status, bool(detail.turns)),
         dimensions=_dimensions(row, persona),
-        generation=_generation(row, current, logs),
+        generation=_generation(row, current, logs, templates.version_labels(engine)),
         attempts=[_attempt(log) for log in logs],
         parameters=_readable(used_log.parameters) if used_log else {},
         annotations=conv_store.unflatten(detail.metadata),
@@ -181,13 +195,14 @@ def _dimensions(row: ConversationRow, persona: str) -> dict[str, str]:
     return {name: value for name, value in shown.items() if value}
 
 
-def _generation(row: ConversationRow, current: dict | None, logs: list) -> dict:
+def _generation(row: ConversationRow, current: dict | None, logs: list, labels: dict) -> dict:
     """How the current version was written, and what every attempt for this conversation cost."""
+    current = current or {}
     return {
         "Version": row.current_version,
-        "Written by": (current or {}).get("model") or row.model or "—",
-        "Template": (current or {}).get("template_name") or "—",
-        "Written at": (current or {}).get("created_at"),
+        "Written by": current.get("model") or row.model or "—",
+        "Template": templates.label_of(labels, current.get("template_name"), current.get("template_hash")),
+        "Written at": current.get("created_at"),
         "Attempts": sum(log.kind != "judge" for log in logs),
         "Input tokens": sum(log.input_tokens + log.cache_read_tokens + log.cache_creation_tokens for log in logs),
         "Output tokens": sum(log.output_tokens for log in logs),

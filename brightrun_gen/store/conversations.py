@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Iterator, Sequence
 
-from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, case, func, or_, select, update
 
-from brightrun_gen.domain.models import DIMENSION_NAMES, VARIATION_FILTERS, Dimensions, StoredTurn, Turn, variation_value
+from brightrun_gen.domain.models import BUSY, DIMENSION_NAMES, VARIATION_FILTERS, Dimensions, StoredTurn, Turn, variation_value
 from brightrun_gen.errors import InputError, NotFound
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import read
@@ -31,6 +31,7 @@ class ConversationRow:
     reviewer_notes: str | None
     last_error: str | None
     updated_at: datetime
+    failed_at: datetime | None = None  # the last attempt failed (reason: last_error); None after a success
 
     def as_dict(self) -> dict[str, Any]:
         """Flat, JSON-friendly: id, key, status, source, tier and every dimension."""
@@ -44,6 +45,8 @@ class ConversationRow:
             "model": self.model,
             "version": self.current_version,
             "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+            "failed_attempt": None if self.failed_at is None else {
+                "at": self.failed_at.isoformat(), "error": self.last_error},
         }
 
 
@@ -82,12 +85,13 @@ def _row(r) -> ConversationRow:
         reviewer_notes=r.reviewer_notes,
         last_error=r.last_error,
         updated_at=r.updated_at,
+        failed_at=r.failed_at,
     )
 
 
 _LIST_COLUMNS = [t.conversations.c[name] for name in (
     "id", "key", *DIMENSION_NAMES, "status", "source", "quality_score", "model",
-    "current_version", "reviewer_notes", "last_error", "updated_at",
+    "current_version", "reviewer_notes", "last_error", "updated_at", "failed_at",
 )]
 
 
@@ -203,8 +207,8 @@ def load_metadata(conn: Connection, conversation_id: int) -> dict[str, Any]:
 
 def _versions(conn: Connection, conversation_id: int) -> list[dict]:
     c = t.conversation_versions.c
-    stmt = select(c.version, c.model, c.template_name, c.quality_score, c.log_id, c.origin, c.parent_version,
-                  c.notes, c.created_at).where(
+    stmt = select(c.version, c.model, c.template_name, c.template_hash, c.quality_score, c.log_id, c.origin,
+                  c.parent_version, c.notes, c.created_at).where(
         c.conversation_id == conversation_id
     ).order_by(c.version)
     return [dict(r._mapping) for r in conn.execute(stmt)]
@@ -260,11 +264,12 @@ def save_version(
          "content": turn.content, "word_count": len(turn.content.split()), "annotation": turn.annotation}
         for i, turn in enumerate(turns)
     ])
+    succeeded = {"last_error": None, "failed_at": None, "prior_status": None}
     if current.status in REVIEWED:
+        conn.execute(update(t.conversations).where(c.id == conversation_id).values(**succeeded))
         return version
     conn.execute(update(t.conversations).where(c.id == conversation_id).values(
-        current_version=version, status=status, model=model, quality=quality, quality_score=score,
-        last_error=None,
+        current_version=version, status=status, model=model, quality=quality, quality_score=score, **succeeded,
     ))
     return version
 
@@ -368,11 +373,15 @@ def record_imported_file(conn: Connection, name: str, content_hash: str, keys: l
 
 
 def mark_failed(conn: Connection, conversation_id: int, reason: str) -> None:
-    """Record a failure; a conversation that already has a version stays usable as it was."""
+    """Put the failed-attempt marker on the row (its time, and its reason in last_error).
+
+    A row that never had text becomes `failed`. A row that has text stays exactly as it was
+    before it was queued: its text, its version and its status, so a reviewer's decision
+    (approved, needs edit, rejected) survives a failed regeneration.
+    """
     c = t.conversations.c
-    conn.execute(update(t.conversations).where(c.id == conversation_id).values(last_error=reason))
-    conn.execute(update(t.conversations).where(c.id == conversation_id, c.current_version == 0).values(status="failed"))
-    # A regeneration that failed: the earlier version is still the current one.
-    conn.execute(update(t.conversations).where(
-        c.id == conversation_id, c.current_version > 0, c.status.in_(("queued", "generating"))
-    ).values(status="generated"))
+    resting = case((c.current_version == 0, "failed"),
+                   (c.status.in_(BUSY), func.coalesce(c.prior_status, "generated")),
+                   else_=c.status)
+    conn.execute(update(t.conversations).where(c.id == conversation_id).values(
+        status=resting, last_error=reason, failed_at=t.utcnow(), prior_status=None))

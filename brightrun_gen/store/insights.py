@@ -61,7 +61,7 @@ def attempts(engine: Engine, *, outcomes: tuple[str, ...] = (), key_text: str = 
     g = t.generation_logs.c
     stmt = select(
         g.id, g.created_at, _c.key.label("conversation"), g.kind, g.attempt, g.provider, g.model, g.template_name,
-        g.outcome, g.stop_reason, g.input_tokens, g.output_tokens, g.cache_read_tokens, g.cost_usd,
+        g.template_hash, g.outcome, g.stop_reason, g.input_tokens, g.output_tokens, g.cache_read_tokens, g.cost_usd,
         g.duration_ms, g.retries, g.error,
     ).join(t.conversations, _c.id == g.conversation_id)
     if outcomes:

@@ -11,7 +11,7 @@ from brightrun_gen.store.conversations import ConversationQuery, query_condition
 from brightrun_gen.store.db import read
 
 TABLE_FIELDS = ("id", "key", "persona", "emotion_start", "emotion_end", "topic", "tier", "status",
-                "quality_score", "model", "updated_at")
+                "quality_score", "model", "updated_at", "current_version", "failed_at", "last_error")
 
 
 @dataclass(frozen=True)

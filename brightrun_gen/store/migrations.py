@@ -108,6 +108,12 @@ def _m008(conn: Connection) -> None:
     _add_columns(conn, t.conversation_turns, "annotation")
 
 
+@migration(9, "failed-attempt marker and prior status on conversations, template version shares")
+def _m009(conn: Connection) -> None:
+    _add_columns(conn, t.conversations, "prior_status", "failed_at")
+    _add_columns(conn, t.prompt_templates, "share")
+
+
 def applied_versions(conn: Connection) -> set[int]:
     if not inspect(conn).has_table("schema_migrations"):
         return set()

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from brightrun_gen.domain.models import BUSY
 from brightrun_gen.errors import NotFound
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import read, write
@@ -78,9 +79,13 @@ def requeue_conversations(conn: Connection, ids: Sequence[int]) -> None:
 
 
 def _set_conversation_status(conn: Connection, ids: Sequence[int], status: str) -> None:
+    """Mark conversations queued or generating; the status they rested in is kept in prior_status
+    and given back if the run fails or is cancelled (conversations.mark_failed, restore_idle_conversations)."""
     if ids:
         c = t.conversations.c
-        conn.execute(update(t.conversations).where(c.id.in_(list(ids)), c.status.in_(REQUEUABLE)).values(status=status))
+        resting = case((c.status.in_(BUSY), c.prior_status), else_=c.status)
+        conn.execute(update(t.conversations).where(c.id.in_(list(ids)), c.status.in_(REQUEUABLE))
+                     .values(status=status, prior_status=resting))
 
 
 def claim_items(conn: Connection, owner: str, lease_seconds: float, limit: int, *, job_id: int | None = None,
@@ -177,12 +182,13 @@ def stop_job(conn: Connection, job_id: int, *, error: str = "stopped by user") -
 
 
 def restore_idle_conversations(conn: Connection, ids: Sequence[int]) -> None:
-    """Queued/generating conversations that will not run: back to not_generated or generated."""
+    """Queued/generating conversations that will not run: back to the status they rested in."""
     if not ids:
         return
     c = t.conversations.c
-    conn.execute(update(t.conversations).where(c.id.in_(list(ids)), c.status.in_(("queued", "generating")))
-                 .values(status=case((c.current_version > 0, "generated"), else_="not_generated")))
+    fallback = case((c.current_version > 0, "generated"), else_="not_generated")
+    conn.execute(update(t.conversations).where(c.id.in_(list(ids)), c.status.in_(BUSY))
+                 .values(status=func.coalesce(c.prior_status, fallback), prior_status=None))
 
 
 def cancel_item(conn: Connection, item_id: int, owner: str) -> None:
@@ -263,11 +269,33 @@ class ItemCounts:
     cancelled: int
 
 
-def item_counts(conn: Connection, job_id: int) -> ItemCounts:
-    q = t.generation_queue.c
-    rows = dict(conn.execute(select(q.status, func.count()).where(q.job_id == job_id).group_by(q.status)).all())
-    names = ("pending", "running", "succeeded", "failed", "cancelled")
-    return ItemCounts(sum(rows.get(n, 0) for n in names), *(rows.get(n, 0) for n in names))
+ITEM_STATUSES = ("pending", "running", "succeeded", "failed", "cancelled")
+
+
+def counts_of(item_statuses: Sequence[str]) -> ItemCounts:
+    """ItemCounts of item statuses already read (so counts and rows come from one statement)."""
+    found = {name: 0 for name in ITEM_STATUSES}
+    for status in item_statuses:
+        found[status] = found.get(status, 0) + 1
+    return ItemCounts(sum(found[n] for n in ITEM_STATUSES), *(found[n] for n in ITEM_STATUSES))
+
+
+@dataclass(frozen=True)
+class ItemStateRow:
+    conversation_id: int
+    item_status: str
+    status: str
+    error: str | None  # the failed-attempt marker's reason, None without a marker
+
+
+def item_states(conn: Connection, job_id: int) -> list[ItemStateRow]:
+    """Every item of a job with its conversation's status and failed-attempt marker, in one statement."""
+    q, c = t.generation_queue.c, t.conversations.c
+    marker = case((c.failed_at.is_not(None), func.coalesce(c.last_error, "failed")))
+    rows = conn.execute(select(q.conversation_id, q.status, c.status, marker)
+                        .join(t.conversations, c.id == q.conversation_id).where(q.job_id == job_id)
+                        .order_by(q.id)).all()
+    return [ItemStateRow(*row) for row in rows]
 
 
 def running_item_labels(conn: Connection, job_id: int, limit: int = 8) -> list[dict]:

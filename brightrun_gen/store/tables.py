@@ -122,6 +122,9 @@ prompt_templates = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("content_hash", String(64), nullable=False),
     *_stamps(),
+    # The weight of an active version among the active versions of its tier: the share of new rows
+    # it writes (issue 18, migration 9).
+    Column("share", Integer, nullable=False, server_default=text("100")),
     UniqueConstraint("name", "content_hash"),
 )
 
@@ -152,6 +155,12 @@ conversations = Table(
     Column("current_version", Integer, nullable=False, default=0),
     Column("last_error", Text),
     *_stamps(),
+    # While queued or generating: the status the row rested in before, given back when the run fails
+    # or is cancelled, so a failed regeneration never loses a review decision (migration 9).
+    Column("prior_status", String(20)),
+    # The failed-attempt marker: when the last attempt failed (its reason is last_error); cleared
+    # when a version is stored (migration 9).
+    Column("failed_at", Timestamp),
     Index(None, "status"),
     Index(None, "tier"),
     Index(None, "persona"),

@@ -137,3 +137,4 @@ class ExportFormat:
     summary: Callable[[], Any] | None = None
     summary_head: Callable[[Any, ExportContext], dict] | None = None
     entry_name: Callable[[dict], str] | None = None  # "zip" layout: one file per record, by this name
+    system_prompt: bool = False  # the records can start with the advisor's system prompt (ExportContext.include_system)

@@ -16,4 +16,5 @@ def check_openai(record: dict) -> str | None:
 
 
 FORMAT = ExportFormat("openai", ".jsonl", "jsonl", openai_records, check_openai,
-                      "OpenAI / TRL conversational JSONL: {\"messages\": [{role, content}, …]}")
+                      "OpenAI / TRL conversational JSONL: {\"messages\": [{role, content}, …]}",
+                      system_prompt=True)

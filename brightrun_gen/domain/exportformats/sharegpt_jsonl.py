@@ -18,4 +18,5 @@ def check_sharegpt(record: dict) -> str | None:
 
 
 FORMAT = ExportFormat("sharegpt", ".jsonl", "jsonl", sharegpt_records, check_sharegpt,
-                      "ShareGPT JSONL: {\"conversations\": [{from, value}, …]}")
+                      "ShareGPT JSONL: {\"conversations\": [{from, value}, …]}",
+                      system_prompt=True)

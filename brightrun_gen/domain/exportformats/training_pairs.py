@@ -191,4 +191,4 @@ def _history_problem(history: Any) -> str | None:
 FORMAT = ExportFormat("training-pairs", ".json", "json", training_pair_records, check_training_pair,
                       "console-era training pairs, one per advisor reply",
                       head=training_pairs_head, list_key="training_pairs", encode=encode_training_pairs,
-                      reads=frozenset({"metadata"}))
+                      reads=frozenset({"metadata"}), system_prompt=True)
