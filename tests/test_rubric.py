@@ -10,7 +10,7 @@ import pytest
 
 from brightrun_gen.domain.catalog import build_plan, load_catalog
 from brightrun_gen.domain.content_checks import arithmetic_findings, must_have_findings, rule_findings
-from brightrun_gen.domain.models import Turn
+from brightrun_gen.domain.models import GeneratedConversation, Turn
 from brightrun_gen.services.templates import read_templates
 from brightrun_gen.domain.prompt_values import SharedInputs, prompt_values
 from brightrun_gen.domain.prompts import RenderedPrompt, render
@@ -210,7 +210,7 @@ def test_the_offline_judge_scores_every_offline_placeholder_low_on_naturalness()
     for row in build_plan(CATALOG):
         values = prompt_values(row.dimensions, SharedInputs(CATALOG), variation=row.variation, examples=[])
         prompt = render(templates[row.dimensions.tier], values)
-        turns = [Turn(**t) for t in json.loads(OfflineProvider().generate(prompt).text)["turns"]]
+        turns = GeneratedConversation.model_validate_json(OfflineProvider().generate(prompt).text).turns
         judged = offline_judgement(turns, prompt.parameters, EDGE.get(row.dimensions.edge_case))
         naturalness.append(scores(judged)["naturalness"])
         assert not judged.passed and judged.model == "offline-judge"
