@@ -97,6 +97,9 @@ class Settings(BaseSettings):
         description="similarity (MinHash estimate of the Jaccard of 5-word shingles) from which two conversations "
                     "are near-duplicates: `brightrun dedupe`'s default, the review page's flag, the diversity figures",
     )
+    repair_near_duplicates: bool = Field(
+        False, description="a new conversation at least near_duplicate_threshold like a stored one fails the "
+                           "judge's gate (naturalness capped), so it is repaired like any other failed check")
     avoid_phrase_share: float = Field(
         0.2, gt=0.0, le=1.0,
         description="a phrase in at least this share of the conversations of its role joins the avoid list "

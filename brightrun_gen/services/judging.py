@@ -31,6 +31,7 @@ from brightrun_gen.domain.verdicts import Judgement, failed_judgement, gate, jud
 from brightrun_gen.errors import BrightRunError, InputError, InvalidAnswer, ProviderError, TemplateError
 from brightrun_gen.llm.base import Answer, Provider
 from brightrun_gen.llm.factory import make_judge, make_provider
+from brightrun_gen.services import dedupe
 from brightrun_gen.store import budget as budget_store, conversations as conv_store, judgements as store, logs as log_store
 from brightrun_gen.store.db import read, write
 
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from brightrun_gen.services.generation import Prepared
 
 logger = logging.getLogger(__name__)
+# A near-duplicate scores naturalness at most this (below the gate's default of 3): it is repaired.
+NEAR_DUPLICATE_CAP = 2
 
 # A judge answer that does not validate is asked for once more before the judge counts as failed.
 JUDGE_ATTEMPTS = 2
@@ -216,8 +219,21 @@ class Gate:
     # --- judging ---
 
     def findings(self, turns) -> list[Finding]:
-        return (must_have_findings(self.edge_case, turns, self.rubric.must_have_caps)
-                + rule_findings(self.rubric.rules, turns) + arithmetic_findings(turns, self.rubric.arithmetic_caps))
+        found = (must_have_findings(self.edge_case, turns, self.rubric.must_have_caps)
+                 + rule_findings(self.rubric.rules, turns) + arithmetic_findings(turns, self.rubric.arithmetic_caps))
+        return found + self._near_duplicate(turns)
+
+    def _near_duplicate(self, turns) -> list[Finding]:
+        """With `repair_near_duplicates`, a conversation that reads like one already stored fails like
+        any other check: it caps naturalness below the gate, so it is repaired (or flagged)."""
+        if not self.settings.repair_near_duplicates:
+            return []
+        twin = dedupe.near_duplicate(self.engine, turns, threshold=self.settings.near_duplicate_threshold,
+                                     conversation_id=self.prepared.conversation_id)
+        if twin is None:
+            return []
+        return [Finding("near_duplicate", f"near-duplicate of {twin.match.key}", False,
+                        caps={"naturalness": NEAR_DUPLICATE_CAP}, suggestion=twin.problem)]
 
     def judge_turns(self, turns) -> tuple[Judgement, dict | None]:
         """One judgement (asked again once if the answer does not validate) and the log of its call.
