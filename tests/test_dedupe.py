@@ -174,23 +174,6 @@ def test_indexing_the_same_version_twice_at_once_is_harmless(store):
         assert conn.scalar(select(func.count()).select_from(t.conversation_signatures)) == 10
 
 
-def test_a_database_of_before_the_index_is_upgraded_in_place(empty_url):
-    """A store as it was before migration 6: no index tables, versions without the twin columns."""
-    engine = make_engine(empty_url)
-    try:
-        migrate(engine, upto=2)
-        with write(engine) as conn:
-            for column in ("similar_to", "similarity"):  # step 1 made the table from today's metadata
-                conn.execute(text(f"ALTER TABLE conversation_versions DROP COLUMN {column}"))
-        assert "near-duplicate index and similarity flags on versions" in migrate(engine)
-        with read(engine) as conn:
-            assert {"conversation_signatures", "signature_bands"} <= set(inspect(conn).get_table_names())
-            assert {"similar_to", "similarity"} <= {c["name"] for c in inspect(conn).get_columns("conversation_versions")}
-        assert migrate(engine) == []
-    finally:
-        engine.dispose()
-
-
 # --- the export ------------------------------------------------------------------------------------
 
 

@@ -208,20 +208,3 @@ def test_the_offline_judge_and_claude_agree_on_a_despair_conversation_without_th
 def test_judging_off_makes_no_judge_call(store, fake, claude):
     generation.generate_one(store, cid_of(store, "T1-020"), settings=claude.model_copy(update={"judge": False}))
     assert fake.count() == 1 and not judge_store.current_judgement(store, cid_of(store, "T1-020"))
-
-
-def test_migration_4_upgrades_an_existing_database_in_place(empty_url):
-    engine = make_engine(empty_url)
-    migrate(engine, upto=2)
-    with write(engine) as conn:
-        cid = conn.execute(t.conversations.insert().values(
-            key="old", tier=1, persona="p", emotion_start="e", emotion_end="e", topic="t", content_category="c",
-            topic_cluster="c", intent="i", tone="t", outcome_type="o").returning(t.conversations.c.id)).scalar_one()
-        conn.execute(t.generation_logs.insert().values(conversation_id=cid, attempt=1, provider="offline",
-                                                       model="offline", parameters={}, outcome="ok"))
-    assert "judge: rubrics, judgements, version origins, log kinds, job budget caps" in migrate(engine)
-    with read(engine) as conn:
-        assert {"judgements", "judge_rubrics"} <= set(inspect(conn).get_table_names())
-        assert conn.scalar(select(t.generation_logs.c.kind)) == "generate"
-        assert {"max_cost_usd", "stop_reason"} <= {c["name"] for c in inspect(conn).get_columns("generation_jobs")}
-    engine.dispose()

@@ -463,17 +463,6 @@ def test_the_compiled_validator_agrees_with_jsonschema(field, mutate):
 # --- schema, migration and the command line ---------------------------------------------------
 
 
-def test_annotations_column_is_added_to_an_existing_database_in_place(empty_url):
-    engine = make_engine(empty_url)
-    migrate(engine, upto=2)
-    with write(engine) as conn:
-        conn.execute(text("ALTER TABLE conversation_turns DROP COLUMN annotation"))
-    assert "per-turn annotations" in migrate(engine)
-    with read(engine) as conn:
-        assert "annotation" in {c["name"] for c in inspect(conn).get_columns("conversation_turns")}
-    engine.dispose()
-
-
 def test_annotated_turns_keep_only_what_the_writer_gave():
     answer = GeneratedConversation.model_validate(annotated_answer(2))
     user, advisor = annotated_turns(answer.turns, "offline")
