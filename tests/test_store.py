@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import inspect, select, text
 
 from brightrun_gen.config import Settings
+from brightrun_gen.domain import similarity
 from brightrun_gen.domain.models import Turn
 from brightrun_gen.services.setup import initialize
-from brightrun_gen.store import conversations as conv_store, tables as t
+from brightrun_gen.store import conversations as conv_store, signatures as sig_store, tables as t
 from brightrun_gen.store.db import make_engine, read, write
 from brightrun_gen.store.ddl import postgres_ddl
 from brightrun_gen.domain.models import VARIATION_FIELDS
 from brightrun_gen.store.migrations import MIGRATIONS, applied_versions, latest_version, migrate
+from tests.support.store_state import table_counts
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _counts(engine) -> dict[str, int]:
-    with read(engine) as conn:
-        return {table.name: conn.scalar(select(func.count()).select_from(table)) for table in t.metadata.sorted_tables}
 
 
 def test_schema_sql_is_generated_from_metadata():
@@ -76,13 +73,13 @@ def test_init_loads_everything_once_and_is_idempotent(engine):
     assert first.planned_added == 90
     assert first.templates_added == 3
     assert sum(r.outcome == "imported" for r in first.seeds) == 10, [r.line() for r in first.seeds]
-    before = _counts(engine)
+    before = table_counts(engine)
     assert before["conversations"] == 100
     assert before["personas"] >= 7
     second = initialize(engine, settings)
     assert (second.planned_added, second.catalog_added, second.templates_added) == (0, 0, 0)
     assert all(r.outcome == "duplicate" for r in second.seeds)
-    assert _counts(engine) == before
+    assert table_counts(engine) == before
 
 
 def test_plan_rows_carry_all_dimensions(store):
@@ -112,7 +109,7 @@ def test_new_version_never_replaces_an_approved_one(store):
 
 
 def test_failed_multi_table_write_leaves_nothing(store):
-    before = _counts(store)
+    before = table_counts(store)
     try:
         with write(store) as conn:
             cid = conv_store.insert_conversation(conn, "half", conv_store.get_row(conn, 1).dimensions,
@@ -121,7 +118,7 @@ def test_failed_multi_table_write_leaves_nothing(store):
             raise RuntimeError("crash in the middle")
     except RuntimeError:
         pass
-    assert _counts(store) == before
+    assert table_counts(store) == before
 
 
 def test_metadata_is_flattened_queryable_and_restored(store):
@@ -145,3 +142,15 @@ def test_filters_by_dimension_status_and_persona_text(store):
     assert len(rows) == 15 and all(r.dimensions.tier == 3 for r in rows)
     marcus = conv_store.list_conversations(store, conv_store.ConversationQuery(persona_text="overwhelmed avoider"))
     assert marcus and all(r.dimensions.persona == "marcus_thompson" for r in marcus)
+
+
+def test_indexing_the_same_version_twice_at_once_is_harmless(store):
+    with read(store) as conn:
+        ids = [conv_store.find_id(conn, "seed_01")]
+        texts = sig_store.current_texts(conn, ids)
+    [(cid, (version, turns))] = texts.items()
+    row = sig_store.IndexRow(cid, version, b"\0" * 512, len(turns), 1, list(range(similarity.BANDS)))
+    for _ in range(2):  # a runner and `brightrun dedupe` writing the same rows: neither fails
+        with write(store) as conn:
+            sig_store.save(conn, [row])
+    assert table_counts(store)["conversation_signatures"] == 10
