@@ -15,8 +15,10 @@ from typing import Callable
 from sqlalchemy import func, inspect, select, update
 
 from brightrun_gen.domain.models import Turn
+from brightrun_gen.services import exporting
 from brightrun_gen.store import conversations as conv_store, tables as t
 from brightrun_gen.store.db import read, write
+from brightrun_gen.store.exports import export_snapshot
 
 # Every table the schema defines.
 SCHEMA_TABLES = frozenset(t.metadata.tables)
@@ -105,3 +107,12 @@ def set_dimensions(engine, key: str, **dimensions) -> None:
     them (the app never edits a planned row's dimensions)."""
     with write(engine) as conn:
         conn.execute(update(t.conversations).where(t.conversations.c.key == key).values(**dimensions))
+
+
+def export_input(engine, conversation_id: int, request: exporting.ExportRequest, fmt):
+    """(conversation, context): what an export format's writer is given for one conversation, read
+    as the export reads it, so a writer's own test can compare its bytes with json.dumps'."""
+    with export_snapshot(engine) as snapshot:
+        context = exporting._context(snapshot, request, fmt)
+        conversation = next(snapshot.conversations([conversation_id]))
+    return conversation, context
