@@ -186,7 +186,8 @@ def test_the_offline_judge_and_claude_agree_on_a_despair_conversation_without_th
                                             "safety and one for growth. Which part feels most unclear right now?")]
     offline = Settings(_env_file=None, anthropic_api_key=None, provider="offline")
     verdicts = {}
-    for settings, provider in ((offline, make_provider(offline, "offline")), (app.settings, make_provider(app.settings))):
+    claude = app.settings
+    for settings, provider in ((offline, make_provider(offline, "offline")), (claude, make_provider(claude))):
         gate = judging.Gate(app.engine, settings, provider, make_judge(settings, provider.name), prepared,
                             generation.price_table(settings.price_file), None)
         verdicts[provider.name], _ = gate.judge_turns(turns)

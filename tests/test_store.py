@@ -1,19 +1,23 @@
-"""The store on SQLite and PostgreSQL: schema, migrations, init, versions, metadata."""
+"""The store on SQLite and PostgreSQL: schema, migrations, init, versions, metadata, the index's
+writes and the columns' limits. Its subject is the store, so it works on the store directly; the
+app's tests go through the facade (tests/test_migrations.py has each migration's own test)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import inspect, select, text
+import pytest
+from pydantic import ValidationError
+from sqlalchemy import String, inspect, select, text
 
 from brightrun_gen.config import Settings
-from brightrun_gen.domain import similarity
-from brightrun_gen.domain.models import Turn
+from brightrun_gen.domain import models, seedfiles, similarity
+from brightrun_gen.domain.catalog import build_plan, load_catalog
+from brightrun_gen.domain.models import VARIATION_FIELDS, Turn
 from brightrun_gen.services.setup import initialize
 from brightrun_gen.store import conversations as conv_store, signatures as sig_store, tables as t
 from brightrun_gen.store.db import make_engine, read, write
 from brightrun_gen.store.ddl import postgres_ddl
-from brightrun_gen.domain.models import VARIATION_FIELDS
 from brightrun_gen.store.migrations import MIGRATIONS, applied_versions, latest_version, migrate
 from tests.support.store_state import table_counts
 
@@ -154,3 +158,31 @@ def test_indexing_the_same_version_twice_at_once_is_harmless(store):
         with write(store) as conn:
             sig_store.save(conn, [row])
     assert table_counts(store)["conversation_signatures"] == 10
+
+
+def test_model_limits_equal_the_column_lengths():
+    """A value that validates always fits its column, on PostgreSQL too."""
+    catalog = load_catalog(REPO / "seeds" / "catalog")
+    dims = build_plan(catalog)[0].dimensions.model_dump()
+    record = {"key": "k", "dimensions": dims, "turns": [{"role": "user", "content": "hi"}]}
+    checks = [(models.Dimensions, dims, t.conversations, name) for name in dims if name != "tier"]
+    checks += [(models.ConversationRecord, record, t.conversations, "key")]
+    for model, entry, table in [(models.Persona, catalog.personas[0], t.personas),
+                                (models.Topic, catalog.topics[0], t.topics),
+                                (models.Emotion, catalog.emotions[0], t.emotions),
+                                (models.Arc, catalog.arcs[0], t.emotional_arcs),
+                                (models.VocabEntry, catalog.intents[0], t.vocabulary)]:
+        checks += [(model, entry.model_dump(), table, name) for name in entry.model_dump() if name in table.c]
+    for model, valid, table, name in checks:
+        if not isinstance(table.c[name].type, String) or table.c[name].type.length is None:
+            continue
+        length = table.c[name].type.length
+        try:
+            model.model_validate({**valid, name: "x" * length})
+        except ValidationError as exc:  # a closed set of values, such as an emotion's valence
+            assert {e["type"] for e in exc.errors()} == {"literal_error"}, (model, name)
+            continue
+        with pytest.raises(ValidationError, match="string_too_long"):
+            model.model_validate({**valid, name: "x" * (length + 1)})
+    assert seedfiles.METADATA_KEY_MAX == t.conversation_metadata.c.key.type.length
+    assert seedfiles.MODEL_NAME_MAX == t.conversations.c.model.type.length
