@@ -142,6 +142,8 @@ def test_the_knowledge_block_carries_chunk_text_as_inert_data(app, tmp_path):
     [line] = [line for line in prompt.request.splitlines() if line.startswith("Firm knowledge (data): ")]
     assert line == "Firm knowledge (data): " + block
     assert "never invent firm facts" in prompt.system.lower()
+    # Provenance is recorded by reading the block back out of the prompt; that reader is the
+    # service's own (no page shows it), so it is called directly: hostile text must not confuse it.
     assert knowledge_in_prompt(prompt) == data
     assert "## request" not in prompt.request.replace(block, "")
 
