@@ -87,3 +87,21 @@ def test_annotations_column_is_added_to_an_existing_database_in_place(empty_url)
     with read(engine) as conn:
         assert "annotation" in {c["name"] for c in inspect(conn).get_columns("conversation_turns")}
     engine.dispose()
+
+
+def test_migration_9_adds_the_failed_attempt_columns_and_template_shares_in_place(empty_url):
+    """A database from before migration 9: its conversations and templates gain the new columns, rows kept."""
+    engine = make_engine(empty_url)
+    migrate(engine, upto=2)
+    with write(engine) as conn:
+        for table, column in (("conversations", "prior_status"), ("conversations", "failed_at"),
+                              ("prompt_templates", "share")):
+            conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+        conn.execute(t.prompt_templates.insert().values(name="tier1_arc", tier=1, body="b", placeholders=[],
+                                                        response_schema={}, active=True, content_hash="h"))
+    assert "failed-attempt marker and prior status on conversations, template version shares" in migrate(engine)
+    with read(engine) as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("conversations")}
+        assert {"prior_status", "failed_at"} <= columns
+        assert conn.scalar(select(t.prompt_templates.c.share)) == 100
+    engine.dispose()

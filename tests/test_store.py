@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import String, inspect, select, text
+from sqlalchemy import String, inspect, select
 
 from brightrun_gen.config import Settings
 from brightrun_gen.domain import models, seedfiles, similarity
@@ -50,24 +50,6 @@ def test_old_database_is_upgraded_in_place(empty_url):
     with read(engine) as conn:
         assert set(inspect(conn).get_table_names()) == set(t.metadata.tables)
         assert conn.scalar(select(t.personas.c.name).where(t.personas.c.key == "kept")) == "Kept"
-    engine.dispose()
-
-
-def test_migration_9_adds_the_failed_attempt_columns_and_template_shares_in_place(empty_url):
-    """A database from before migration 9: its conversations and templates gain the new columns, rows kept."""
-    engine = make_engine(empty_url)
-    migrate(engine, upto=2)
-    with write(engine) as conn:
-        for table, column in (("conversations", "prior_status"), ("conversations", "failed_at"),
-                              ("prompt_templates", "share")):
-            conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
-        conn.execute(t.prompt_templates.insert().values(name="tier1_arc", tier=1, body="b", placeholders=[],
-                                                        response_schema={}, active=True, content_hash="h"))
-    assert "failed-attempt marker and prior status on conversations, template version shares" in migrate(engine)
-    with read(engine) as conn:
-        columns = {c["name"] for c in inspect(conn).get_columns("conversations")}
-        assert {"prior_status", "failed_at"} <= columns
-        assert conn.scalar(select(t.prompt_templates.c.share)) == 100
     engine.dispose()
 
 
