@@ -82,7 +82,7 @@ def test_the_activity_page_shows_diversity_and_phrases(page_store):
 
 
 def test_the_review_page_links_to_a_near_duplicate(page_app):
-    generate_twins(page_app.engine, page_app.settings)
+    generate_twins(page_app)
     at = open_page("review", id="T2-014")
     links = [e for e in at.get("page_link") if "similar to" in e.proto.label]
     assert links, "the similar-to panel is missing"

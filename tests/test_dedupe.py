@@ -118,7 +118,7 @@ def test_pairs_below_the_threshold_are_not_listed(app, tmp_path):
 
 
 def test_generation_records_the_nearest_twin_with_the_new_version(app):
-    generate_twins(app.engine, app.settings)
+    generate_twins(app)
     assert app.dataset.refresh_index() == 0  # generation indexed both in the transaction that saved them
     twins = app.dataset.twins("T2-014")
     assert (twins.recorded_key, twins.recorded_similarity) == ("T1-003", 1.0)
@@ -141,7 +141,7 @@ def test_near_duplicate_gives_repair_a_finding_or_nothing(app):
 
 
 def test_the_export_leaves_the_later_twin_out_and_says_so(app, tmp_path):
-    generate_twins(app.engine, app.settings)
+    generate_twins(app)
     request = app.exports.request(format="openai", output=tmp_path / "out.jsonl", statuses=["generated"],
                                   include_offline=True, dedupe=0.8)
     assert app.exports.count(request) == 1

@@ -157,7 +157,7 @@ def test_diversity_of_the_store_and_of_an_export_selection(app):
     assert figures.turns.min >= 2 and sum(figures.turn_counts.values()) == 10
     assert 0 < figures.distinct.distinct_2 < figures.distinct.distinct_3 <= 1
     assert figures.mean_similarity < 0.05
-    generate_twins(app.engine, app.settings)
+    generate_twins(app)
     both = app.dataset.diversity(ids=[app.conversations.find_id("T1-003"), app.conversations.find_id("T2-014")])
     assert (both.conversations, both.offline, both.near_duplicate_pairs, both.mean_similarity) == (2, 2, 1, 1.0)
     assert app.dataset.diversity(include_offline=False).conversations == 10
