@@ -210,7 +210,9 @@ def test_the_offline_judge_scores_every_offline_placeholder_low_on_naturalness()
     for row in build_plan(CATALOG):
         values = prompt_values(row.dimensions, SharedInputs(CATALOG), variation=row.variation, examples=[])
         prompt = render(templates[row.dimensions.tier], values)
-        turns = [Turn(**t) for t in json.loads(OfflineProvider().generate(prompt).text)["turns"]]
+        # The text of each turn; the offline answer's annotations (emotion, strategy...) are not judged.
+        turns = [Turn(role=t["role"], content=t["content"])
+                 for t in json.loads(OfflineProvider().generate(prompt).text)["turns"]]
         judged = offline_judgement(turns, prompt.parameters, EDGE.get(row.dimensions.edge_case))
         naturalness.append(scores(judged)["naturalness"])
         assert not judged.passed and judged.model == "offline-judge"
