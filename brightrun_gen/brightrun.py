@@ -372,6 +372,10 @@ class Documents(_Noun):
         """Chunks with how many conversations each grounded (of one document, or every unused one)."""
         return documents_service.chunk_uses(self.engine, document_id, unused_only=unused_only)
 
+    def chunk(self, chunk_row_id: int):
+        """One chunk in full: pages, section, and the upstream stage's dimensions (key terms, confidence...)."""
+        return documents_service.chunk_detail(self.engine, chunk_row_id)
+
     def grounded_count(self) -> int:
         """Conversations with a version grounded in the firm's documents."""
         return knowledge.grounded_count(self.engine)
@@ -421,6 +425,10 @@ class Plan(_Noun):
 
     def check(self) -> planning.PlanCheck:
         return planning.check(self.engine)
+
+    def rows(self):
+        """The plan's rows in id order, with status and variation (generated rows included)."""
+        return planning.stored_rows(self.engine)
 
     def build(self, size: int = DEFAULT_SIZE, *, seed: int = DEFAULT_SEED,
               tiers: tuple[int, int, int] = DEFAULT_TIERS) -> planning.PlanChange:
@@ -478,8 +486,9 @@ class Dataset(_Noun):
         share = self.app.settings.avoid_phrase_share if share is None else share
         return dataset.avoid_phrases(self.engine, share=share, limit=limit)
 
-    def diversity(self, *, include_offline: bool = True):
-        return dataset.diversity(self.engine, threshold=self.threshold, include_offline=include_offline)
+    def diversity(self, *, ids: Sequence[int] | None = None, include_offline: bool = True):
+        """Diversity figures of the dataset, or of the conversations `ids` (an export's selection)."""
+        return dataset.diversity(self.engine, threshold=self.threshold, ids=ids, include_offline=include_offline)
 
 
 class Judgements(_Noun):

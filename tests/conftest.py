@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import streamlit as st
 
+from brightrun_gen.brightrun import BrightRun
 from brightrun_gen.config import Settings, get_settings
 from brightrun_gen.services.generation import generate_one
 from brightrun_gen.domain.catalog import load_catalog
@@ -123,7 +124,16 @@ def db_url(backend, new_database, request) -> str:
 
 
 @pytest.fixture
+def app(db_url, settings):
+    """The app on a store `brightrun init` filled, as pages and the CLI hold it (the facade), with
+    the test's `settings`: offline and without a key unless the module overrides `settings`."""
+    with BrightRun(settings, database_url=db_url) as brightrun:
+        yield brightrun
+
+
+@pytest.fixture
 def store(db_url):
+    """The engine of an initialized store, for tests whose subject is the store itself."""
     eng = make_engine(db_url)
     yield eng
     eng.dispose()
@@ -171,6 +181,13 @@ def page_store(template_db, tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def page_app(page_store):
+    """The app on the page tests' store, opened as the pages open it (settings from the environment)."""
+    with BrightRun(get_settings()) as brightrun:
+        yield brightrun
+
+
+@pytest.fixture
 def db_engine(tmp_path, monkeypatch):
     """An initialized SQLite store that the app under test opens (offline provider, no key)."""
     url = f"sqlite:///{tmp_path / 'ui.db'}"
@@ -204,14 +221,11 @@ def claude_writer(tmp_path):
 
 
 @pytest.fixture
-def second_store(new_database, settings):
-    """Another store on the same backend with the catalog only: the plan's keys would collide.
-
-    (`engine` would share the SQLite file with `store`, hence a fixture of its own.)
-    """
-    engine = make_engine(new_database("second.db"))
-    migrate(engine)
-    with write(engine) as conn:
-        catalog_repo.save_catalog(conn, load_catalog(settings.catalog_dir))
-    yield engine
-    engine.dispose()
+def second_app(new_database, settings):
+    """The app on another store of the same backend, holding the catalog only: the plan's keys
+    would collide with what a test imports (`engine` would share the SQLite file with `app`)."""
+    with BrightRun(settings, database_url=new_database("second.db")) as brightrun:
+        # The catalog alone: `initialize` would add the plan and our seeds too.
+        with write(brightrun.engine) as conn:
+            catalog_repo.save_catalog(conn, load_catalog(settings.catalog_dir))
+        yield brightrun

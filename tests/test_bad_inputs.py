@@ -2,7 +2,9 @@
 
 Every case ends in one of two ways: a clear error that names the file and the place, or the
 input stored verbatim. Nothing raises past the service, nothing hangs, nothing is half stored.
-Big inputs are generated in tmp_path at run time, never committed.
+Big inputs are generated in tmp_path at run time, never committed. Files and answers reach the
+store through the facade; "nothing half stored" is checked on every table (tests/support/store_state).
+(That the models' length limits are the columns' is the store's own test, in test_store.py.)
 """
 
 from __future__ import annotations
@@ -16,24 +18,18 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pydantic import ValidationError
-from sqlalchemy import String, func, inspect, select
 
+from brightrun_gen.brightrun import BrightRun
 from brightrun_gen.config import Settings
 from brightrun_gen.domain import models, seedfiles
 from brightrun_gen.domain.answers import parse_answer
 from brightrun_gen.domain.catalog import build_plan, load_catalog
 from brightrun_gen.domain.seedfiles import parse_seed_file, parse_seed_text
 from brightrun_gen.errors import InputError, InvalidAnswer, SeedFileError
-from brightrun_gen.services import runner as runner_service
-from brightrun_gen.services.generation import generate_one, prepare
-from brightrun_gen.services.importing import import_file, import_paths
-from brightrun_gen.services.setup import initialize
-from brightrun_gen.store import catalog_repo, conversations as conv_store, tables as t
-from brightrun_gen.store.db import read
 from tests.support.cli_process import run_cli
 from tests.support.fake_messages_api import FakeMessagesAPI, default_conversation
 from tests.support.paths import REAL_SEEDS, REPO
+from tests.support.store_state import SCHEMA_TABLES, table_counts, table_names
 
 SQL = "'); DROP TABLE conversations;--"
 HTML = "<script>alert(1)</script>"
@@ -89,11 +85,6 @@ def seed_error(path: Path) -> str:
     message = str(caught.value)
     assert message.startswith(f"{path.name}: "), message
     return message
-
-
-def count(engine, table) -> int:
-    with read(engine) as conn:
-        return conn.scalar(select(func.count()).select_from(table))
 
 
 # --- truncated, deeply nested, huge ----------------------------------------------------------
@@ -306,38 +297,10 @@ def test_annotations_that_meet_on_one_stored_path_are_refused(tmp_path):
     assert "dots.json: conversations[0].metadata: two annotations have the path 'a.b'" in message
 
 
-def test_model_limits_equal_the_column_lengths():
-    """A value that validates always fits its column, on PostgreSQL too."""
-    catalog = load_catalog(REPO / "seeds" / "catalog")
-    dims = build_plan(catalog)[0].dimensions.model_dump()
-    record = {"key": "k", "dimensions": dims, "turns": [{"role": "user", "content": "hi"}]}
-    checks = [(models.Dimensions, dims, t.conversations, name) for name in dims if name != "tier"]
-    checks += [(models.ConversationRecord, record, t.conversations, "key")]
-    for model, entry, table in [(models.Persona, catalog.personas[0], t.personas),
-                                (models.Topic, catalog.topics[0], t.topics),
-                                (models.Emotion, catalog.emotions[0], t.emotions),
-                                (models.Arc, catalog.arcs[0], t.emotional_arcs),
-                                (models.VocabEntry, catalog.intents[0], t.vocabulary)]:
-        checks += [(model, entry.model_dump(), table, name) for name in entry.model_dump() if name in table.c]
-    for model, valid, table, name in checks:
-        if not isinstance(table.c[name].type, String) or table.c[name].type.length is None:
-            continue
-        length = table.c[name].type.length
-        try:
-            model.model_validate({**valid, name: "x" * length})
-        except ValidationError as exc:  # a closed set of values, such as an emotion's valence
-            assert {e["type"] for e in exc.errors()} == {"literal_error"}, (model, name)
-            continue
-        with pytest.raises(ValidationError, match="string_too_long"):
-            model.model_validate({**valid, name: "x" * (length + 1)})
-    assert seedfiles.METADATA_KEY_MAX == t.conversation_metadata.c.key.type.length
-    assert seedfiles.MODEL_NAME_MAX == t.conversations.c.model.type.length
-
-
 # --- every bad file through the store: reported, nothing stored, the rest imports -----------
 
 
-def test_every_bad_file_fails_alone_and_the_good_one_imports(store, tmp_path, huge_file):
+def test_every_bad_file_fails_alone_and_the_good_one_imports(app, tmp_path, huge_file):
     folder = huge_file.parent
     for name, (document, _) in LONG_VALUE_FILES.items():
         write_json(folder / name, document)
@@ -351,16 +314,16 @@ def test_every_bad_file_fails_alone_and_the_good_one_imports(store, tmp_path, hu
     write_json(folder / "twice.json", _brightrun_file(_brightrun_record("same"), _brightrun_record("same")))
     write_json(folder / "dots.json", _brightrun_file({**_brightrun_record("dots"), "metadata": {"a.b": 1, "a": {"b": 2}}}))
     shutil.copy(REAL_FILE, folder / "zz-good.json")
-    before = {table.name: count(store, table) for table in t.metadata.sorted_tables}
+    before = table_counts(app.engine)
 
-    results = {r.path: r for r in import_paths(store, [folder])}
+    results = {r.path: r for r in app.conversations.import_files([folder])}
 
     assert results.pop("zz-good.json").outcome == "imported"
     for name, result in results.items():
         assert result.outcome == "failed", (name, result.message)
         assert result.message.startswith(f"{name}: "), result.message
         assert "Error" not in result.message and "Traceback" not in result.message, result.message
-    after = {table.name: count(store, table) for table in t.metadata.sorted_tables}
+    after = table_counts(app.engine)
     assert after["conversations"] == before["conversations"] + 1
     assert after["imported_files"] == before["imported_files"] + 1
 
@@ -379,13 +342,13 @@ def _hostile_record() -> dict:
             "metadata": metadata}
 
 
-def test_sql_and_html_in_every_field_round_trip_verbatim(store, db_url, tmp_path):
+def test_sql_and_html_in_every_field_round_trip_verbatim(app, db_url, tmp_path):
     record = _hostile_record()
     path = write_json(tmp_path / "hostile.json", _brightrun_file(record, name=HOSTILE))
-    tables_before = set(inspect(store).get_table_names())
-    before = count(store, t.conversations)
+    tables_before = table_names(app.engine)
+    before = len(app.conversations.list())
 
-    result = import_file(store, path)
+    [result] = app.conversations.import_files([path])
 
     assert result.outcome == "imported", result.message
     shown = run_cli("show", record["key"], "--json", db=db_url)
@@ -395,20 +358,22 @@ def test_sql_and_html_in_every_field_round_trip_verbatim(store, db_url, tmp_path
     assert data["turns"] == record["turns"]
     assert {k: data[k] for k in record["dimensions"]} == record["dimensions"]
     assert data["metadata"] == record["metadata"]
-    assert set(inspect(store).get_table_names()) == tables_before >= {tbl.name for tbl in t.metadata.sorted_tables}
-    assert count(store, t.conversations) == before + 1
+    assert table_names(app.engine) == tables_before >= SCHEMA_TABLES
+    assert len(app.conversations.list()) == before + 1
     listed = json.loads(run_cli("list", "--persona", SQL, "--json", db=db_url).stdout)
     assert [row["key"] for row in listed] == [record["key"]]
 
 
-def test_sql_and_html_in_a_console_file_are_stored_verbatim(store, tmp_path):
+def test_sql_and_html_in_a_console_file_are_stored_verbatim(app, tmp_path):
     document = console(pair(1, current_user_input=f"{SQL} I need help", target_response=f"{HTML} Of course",
                             response_strategy={"tone_selection": HTML, SQL: SQL}))
     [record] = parse_seed_file(write_json(tmp_path / "hostile-console.json", document))
-    assert import_file(store, tmp_path / "hostile-console.json").outcome == "imported"
-    detail = conv_store.get_detail(store, "conv_1")
+    [result] = app.conversations.import_files([tmp_path / "hostile-console.json"])
+    assert result.outcome == "imported"
+    detail = app.conversations.detail("conv_1")
     assert [turn.content for turn in detail.turns] == [f"{SQL} I need help", f"{HTML} Of course"]
-    assert conv_store.unflatten(detail.metadata)["pairs"][0]["response_strategy"] == {"tone_selection": HTML, SQL: SQL}
+    metadata = app.conversations.as_json("conv_1")["metadata"]
+    assert metadata["pairs"][0]["response_strategy"] == {"tone_selection": HTML, SQL: SQL}
     assert record.dimensions.tone == "script_alert_1_script"  # derived dimensions are slugs
 
 
@@ -439,25 +404,24 @@ def _make_hostile(persona: dict) -> None:
     persona["goals"] = ["}}{{ ${turn_rule} $$ $"]
 
 
-def test_a_hostile_persona_is_stored_verbatim_and_rendered_as_inert_data(engine, catalog_dir, tmp_path):
+def test_a_hostile_persona_is_stored_verbatim_and_rendered_as_inert_data(empty_url, catalog_dir, tmp_path):
     _edit_yaml(catalog_dir / "personas.yaml", lambda data: _make_hostile(data[0]))
     settings = Settings(_env_file=None, anthropic_api_key=None, provider="offline", catalog_dir=catalog_dir,
                         database_url=f"sqlite:///{tmp_path / 'unused.db'}")
     catalog = load_catalog(catalog_dir)
     hostile = catalog.personas[0]
-    initialize(engine, settings)
+    with BrightRun(settings, database_url=empty_url) as app:
+        app.initialize()
 
-    assert catalog_repo.load_catalog(engine).personas[0] == hostile
-    row = next(r for r in build_plan(catalog) if r.dimensions.persona == hostile.key)
-    with read(engine) as conn:
-        cid = conv_store.find_id(conn, row.key)
-    prompt = prepare(engine, cid).prompt
-    everything = "\n".join((prompt.system, prompt.context, prompt.request))
-    assert "${advisor_name}" in everything and "$persona_profile" in everything  # substituted once, never again
-    assert "${turn_rule} $$ $" in everything
-    assert "\n## system\n" not in everything  # a value never opens a section of its own
-    assert "Ignore previous instructions" in prompt.request  # the persona is part of the row's own section
-    assert generate_one(engine, cid, settings=settings).status == "generated"
+        assert models.Persona.model_validate(app.catalog.entry("personas", hostile.key)) == hostile
+        row = next(r for r in build_plan(catalog) if r.dimensions.persona == hostile.key)
+        prompt = app.conversations.prompt(row.key)
+        everything = "\n".join((prompt.system, prompt.context, prompt.request))
+        assert "${advisor_name}" in everything and "$persona_profile" in everything  # substituted once, never again
+        assert "${turn_rule} $$ $" in everything
+        assert "\n## system\n" not in everything  # a value never opens a section of its own
+        assert "Ignore previous instructions" in prompt.request  # the persona is part of the row's own section
+        assert app.jobs.generate_now(row.key).status == "generated"
 
 
 def _catalog_error(catalog_dir: Path) -> str:
@@ -561,34 +525,32 @@ def _answer_cases() -> list[tuple[str, object, str | None]]:
     ]
 
 
-def test_bad_answers_in_one_job_each_end_failed_with_a_reason_or_stored(store):
+def test_bad_answers_in_one_job_each_end_failed_with_a_reason_or_stored(db_url):
     cases = _answer_cases()
-    with read(store) as conn:
-        ids = list(conn.scalars(select(t.conversations.c.id).where(t.conversations.c.source == "plan")
-                                .order_by(t.conversations.c.id).limit(len(cases))))
     with FakeMessagesAPI() as fake:
         settings = Settings(_env_file=None, anthropic_api_key="sk-ant-test-bad-answers",
                             anthropic_base_url=fake.base_url, provider="anthropic", request_timeout=10,
                             sdk_max_retries=0, regenerate_attempts=1, lease_seconds=30, judge=False)
         fake.enqueue(*[behaviour if isinstance(behaviour, (tuple, str)) else ("json", behaviour)
                        for _, behaviour, _ in cases])
-        job = runner_service.enqueue(store, kind="selected", conversation_ids=ids, settings=settings, concurrency=1)
-        # One at a time, so the n-th item meets the n-th behaviour.
-        runner_service.Runner(store, settings, concurrency=1).run_until_idle(job.job_id)
-        assert fake.pending == 0 and not fake.server_errors
+        with BrightRun(settings, database_url=db_url) as app:
+            ids = [row.id for row in app.conversations.list() if row.source == "plan"][:len(cases)]
+            job = app.jobs.enqueue(kind="selected", ids=ids, concurrency=1)
+            # One at a time, so the n-th item meets the n-th behaviour.
+            [done] = app.jobs.run([job.job_id], concurrency=1)
+            assert fake.pending == 0 and not fake.server_errors
+            rows = {row.id: row for row in app.conversations.list() if row.id in ids}
+            stored = app.conversations.detail(ids[[n for n, _, _ in cases].index("sql-and-html")])
 
-    q, c = t.generation_queue.c, t.conversations.c
-    with read(store) as conn:
-        items = {r.conversation_id: r for r in conn.execute(select(q.conversation_id, q.status, q.error)
-                                                            .where(q.job_id == job.job_id))}
-        rows = {r.id: r for r in conn.execute(select(c.id, c.status, c.last_error).where(c.id.in_(ids)))}
+    errors = {e["conversation_id"]: e["error"] for e in done.errors}  # the failed items, with their errors
+    stored_ok = sum(expected is None for _, _, expected in cases)
+    assert (done.total, done.succeeded, done.failed) == (len(cases), stored_ok, len(cases) - stored_ok)
     for (name, _, expected), cid in zip(cases, ids):
-        item, row = items[cid], rows[cid]
+        row = rows[cid]
         if expected is None:
-            assert (item.status, row.status) == ("succeeded", "generated"), (name, item.error)
+            assert cid not in errors and row.status == "generated", (name, errors.get(cid))
             continue
-        assert item.status == "failed" and row.status == "failed", (name, item.status, item.error)
-        assert expected in item.error and item.error == row.last_error, (name, item.error)
-        assert "unexpected error" not in item.error, (name, item.error)
-    stored = conv_store.get_detail(store, ids[[n for n, _, _ in cases].index("sql-and-html")])
+        assert cid in errors and row.status == "failed", (name, row.status, errors.get(cid))
+        assert expected in errors[cid] and errors[cid] == row.last_error, (name, errors[cid])
+        assert "unexpected error" not in errors[cid], (name, errors[cid])
     assert all(turn.content.endswith(HOSTILE) for turn in stored.turns)

@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from brightrun_gen.services.importing import import_paths
 from tests.support.twins import generate_twins
 from tests.support.cli_process import run_cli as run
 from tests.support.conversation_files import conversation_file, light_rewrite, seed_01_turns
@@ -82,8 +81,8 @@ def test_the_activity_page_shows_diversity_and_phrases(page_store):
     assert {m.label: m.value for m in at.metric}["Conversations"] == "10"
 
 
-def test_the_review_page_links_to_a_near_duplicate(page_store):
-    generate_twins(page_store)
+def test_the_review_page_links_to_a_near_duplicate(page_app):
+    generate_twins(page_app)
     at = open_page("review", id="T2-014")
     links = [e for e in at.get("page_link") if "similar to" in e.proto.label]
     assert links, "the similar-to panel is missing"
@@ -91,8 +90,8 @@ def test_the_review_page_links_to_a_near_duplicate(page_store):
     assert "id=T1-003" in links[0].proto.page or links[0].proto.query_string.endswith("T1-003")
 
 
-def test_the_review_page_says_when_nothing_is_similar(page_store, tmp_path):
-    import_paths(page_store, [conversation_file(tmp_path, "unique_01", [
+def test_the_review_page_says_when_nothing_is_similar(page_app, tmp_path):
+    page_app.conversations.import_files([conversation_file(tmp_path, "unique_01", [
         {"role": "user", "content": "Nothing here repeats anything stored in this tiny test conversation at all."},
         {"role": "assistant", "content": "Indeed, every run of five words in this answer is new to the store."}])])
     at = open_page("review", id="unique_01")

@@ -1,8 +1,9 @@
 """Near-duplicates across the store on SQLite and PostgreSQL: the index, pairs, twins, the export.
 
 Conversations come in the way users bring them: `brightrun init`'s seeds, the importer for
-files (a light rewrite of a seed is a file like any other), `generate_one` with the offline
+files (a light rewrite of a seed is a file like any other), generation with the offline
 provider, whose conversations are built from a handful of templates and so repeat each other.
+(That two writers indexing one version at once is harmless is the store's own test, in test_store.py.)
 """
 
 from __future__ import annotations
@@ -12,42 +13,19 @@ import random
 
 import numpy as np
 import pytest
-from sqlalchemy import func, inspect, select, text
 
-from brightrun_gen.config import Settings
 from brightrun_gen.domain import similarity
 from brightrun_gen.domain.models import Turn
 from brightrun_gen.errors import InputError
-from brightrun_gen.services import dedupe
-from brightrun_gen.services.exporting import ExportRequest, count, export
-from brightrun_gen.services.generation import generate_one
-from brightrun_gen.services.importing import import_paths
-from brightrun_gen.store import signatures as sig_store, tables as t
-from brightrun_gen.store.db import make_engine, read, write
-from brightrun_gen.store.migrations import migrate
-from tests.support.conversation_files import conversation_file, find, light_rewrite, seed_01_turns
+from tests.support.conversation_files import conversation_file, light_rewrite, seed_01_turns
 from tests.support.paths import REAL_SEEDS, REPO
+from tests.support.store_state import table_counts
 from tests.support.twins import generate_twins
 
 
-
-
-
-
-
-
-
-def imported(store, tmp_path, key: str, turns: list[dict], source: str = "import") -> None:
-    [result] = import_paths(store, [conversation_file(tmp_path, key, turns, source)])
+def imported(app, tmp_path, key: str, turns: list[dict], source: str = "import") -> None:
+    [result] = app.conversations.import_files([conversation_file(tmp_path, key, turns, source)])
     assert result.outcome == "imported", result.line()
-
-
-@pytest.fixture
-def settings(tmp_path) -> Settings:
-    return Settings(_env_file=None, anthropic_api_key=None, provider="offline",
-                    database_url=f"sqlite:///{tmp_path / 'unused.db'}")
-
-
 
 
 # --- the measure itself --------------------------------------------------------------------------
@@ -97,137 +75,106 @@ def test_the_mean_pairwise_similarity_is_the_mean_over_every_pair():
     assert similarity.mean_pairwise_similarity(matrix[:1]) is None
 
 
-# --- the store -------------------------------------------------------------------------------------
+# --- the dataset on a store ---------------------------------------------------------------------
 
 
-def test_init_indexes_every_seed_and_no_two_of_our_seeds_pair(store):
-    assert dedupe.refresh_index(store) == 0  # the import indexed them already
-    with read(store) as conn:
-        assert conn.scalar(select(func.count()).select_from(t.conversation_signatures)) == 10
-        assert conn.scalar(select(func.count()).select_from(t.signature_bands)) == 10 * similarity.BANDS
-    assert dedupe.pairs(store, 0.5) == []
-    assert dedupe.pairs(store, 0.5, "turns") == []
+def test_init_indexes_every_seed_and_no_two_of_our_seeds_pair(app):
+    assert app.dataset.refresh_index() == 0  # the import indexed them already
+    counts = table_counts(app.engine)
+    assert counts["conversation_signatures"] == 10 and counts["signature_bands"] == 10 * similarity.BANDS
+    assert app.dataset.near_duplicates(0.5) == []
+    assert app.dataset.near_duplicates(0.5, "turns") == []
 
 
-def test_the_real_seeds_do_not_pair_with_each_other_or_with_ours(store):
-    results = import_paths(store, [REAL_SEEDS])
+def test_the_real_seeds_do_not_pair_with_each_other_or_with_ours(app):
+    results = app.conversations.import_files([REAL_SEEDS])
     assert sum(r.outcome == "imported" for r in results) == 8
-    assert dedupe.pairs(store, 0.5) == []
+    assert app.dataset.near_duplicates(0.5) == []
 
 
-def test_a_light_rewrite_pairs_with_its_original_at_both_scopes(store, tmp_path):
-    imported(store, tmp_path, "retouched_01", light_rewrite(seed_01_turns()))
-    [pair] = dedupe.pairs(store, 0.8)
+def test_a_light_rewrite_pairs_with_its_original_at_both_scopes(app, tmp_path):
+    imported(app, tmp_path, "retouched_01", light_rewrite(seed_01_turns()))
+    [pair] = app.dataset.near_duplicates(0.8)
     assert (pair.a, pair.b, pair.scope) == ("seed_01", "retouched_01", "conversations")  # the seed came first
     assert 0.8 <= pair.similarity < 1.0
     assert not pair.a_offline and not pair.b_offline
-    turns = dedupe.pairs(store, 0.8, "turns")
+    turns = app.dataset.near_duplicates(0.8, "turns")
     assert len(turns) >= 13  # 16 turns, 3 retouched, the short ones not compared
     assert {(p.a, p.b) for p in turns} == {("seed_01", "retouched_01")}
     assert all(p.a_turn == p.b_turn for p in turns)
     assert [p.similarity for p in turns] == sorted((p.similarity for p in turns), reverse=True)
-    twins = dedupe.twins(store, "retouched_01")
+    twins = app.dataset.twins("retouched_01")
     assert [(m.key, m.seed) for m in twins.matches] == [("seed_01", True)]
 
 
-def test_pairs_below_the_threshold_are_not_listed(store, tmp_path):
-    imported(store, tmp_path, "retouched_01", light_rewrite(seed_01_turns()))
-    [pair] = dedupe.pairs(store, 0.8)
-    assert dedupe.pairs(store, min(pair.similarity + 0.01, 1.0)) == []
+def test_pairs_below_the_threshold_are_not_listed(app, tmp_path):
+    imported(app, tmp_path, "retouched_01", light_rewrite(seed_01_turns()))
+    [pair] = app.dataset.near_duplicates(0.8)
+    assert app.dataset.near_duplicates(min(pair.similarity + 0.01, 1.0)) == []
     with pytest.raises(InputError, match="out of range"):
-        dedupe.pairs(store, 0.2)
+        app.dataset.near_duplicates(0.2)
     with pytest.raises(InputError, match="scope"):
-        dedupe.pairs(store, 0.8, "paragraphs")
+        app.dataset.near_duplicates(0.8, "paragraphs")
 
 
-def test_generation_records_the_nearest_twin_with_the_new_version(store, settings):
-    generate_twins(store, settings)
-    second = find(store, "T2-014")
-    with read(store) as conn:
-        assert sig_store.nearest_of_current(conn, second) == ("T1-003", 1.0)
-    twins = dedupe.twins(store, "T2-014")
-    assert (twins.recorded_key, twins.matches[0].key, twins.matches[0].offline) == ("T1-003", "T1-003", True)
-    assert dedupe.refresh_index(store) == 0  # generation indexed both in the transaction that saved them
+def test_generation_records_the_nearest_twin_with_the_new_version(app):
+    generate_twins(app)
+    assert app.dataset.refresh_index() == 0  # generation indexed both in the transaction that saved them
+    twins = app.dataset.twins("T2-014")
+    assert (twins.recorded_key, twins.recorded_similarity) == ("T1-003", 1.0)
+    assert (twins.matches[0].key, twins.matches[0].offline) == ("T1-003", True)
 
 
-def test_near_duplicate_gives_repair_a_finding_or_nothing(store, settings):
-    generate_one(store, find(store, "T1-003"), settings=settings)
+def test_near_duplicate_gives_repair_a_finding_or_nothing(app):
+    app.jobs.generate_now("T1-003")
     turns = [Turn(**turn) for turn in seed_01_turns()]
-    finding = dedupe.near_duplicate(store, [Turn(**t) for t in light_rewrite(seed_01_turns())], threshold=0.8)
+    finding = app.dataset.near_duplicate([Turn(**t) for t in light_rewrite(seed_01_turns())], threshold=0.8)
     assert finding.match.key == "seed_01" and "near-duplicate of seed_01" in finding.problem
-    assert dedupe.near_duplicate(store, turns, threshold=0.8, conversation_id=find(store, "seed_01")) is None
+    seed_01 = app.conversations.find_id("seed_01")
+    assert app.dataset.near_duplicate(turns, threshold=0.8, conversation_id=seed_01) is None
     fresh = [Turn(role="user", content="A question about something else entirely, asked in my own words."),
              Turn(role="assistant", content="An answer that shares no run of five words with anything stored.")]
-    assert dedupe.near_duplicate(store, fresh, threshold=0.8) is None
-
-
-def test_indexing_the_same_version_twice_at_once_is_harmless(store):
-    with read(store) as conn:
-        ids = [find(store, "seed_01")]
-        texts = sig_store.current_texts(conn, ids)
-    [(cid, (version, turns))] = texts.items()
-    row = sig_store.IndexRow(cid, version, b"\0" * 512, len(turns), 1, list(range(similarity.BANDS)))
-    for _ in range(2):  # a runner and `brightrun dedupe` writing the same rows: neither fails
-        with write(store) as conn:
-            sig_store.save(conn, [row])
-    with read(store) as conn:
-        assert conn.scalar(select(func.count()).select_from(t.conversation_signatures)) == 10
-
-
-def test_a_database_of_before_the_index_is_upgraded_in_place(empty_url):
-    """A store as it was before migration 6: no index tables, versions without the twin columns."""
-    engine = make_engine(empty_url)
-    try:
-        migrate(engine, upto=2)
-        with write(engine) as conn:
-            for column in ("similar_to", "similarity"):  # step 1 made the table from today's metadata
-                conn.execute(text(f"ALTER TABLE conversation_versions DROP COLUMN {column}"))
-        assert "near-duplicate index and similarity flags on versions" in migrate(engine)
-        with read(engine) as conn:
-            assert {"conversation_signatures", "signature_bands"} <= set(inspect(conn).get_table_names())
-            assert {"similar_to", "similarity"} <= {c["name"] for c in inspect(conn).get_columns("conversation_versions")}
-        assert migrate(engine) == []
-    finally:
-        engine.dispose()
+    assert app.dataset.near_duplicate(fresh, threshold=0.8) is None
 
 
 # --- the export ------------------------------------------------------------------------------------
 
 
-def test_the_export_leaves_the_later_twin_out_and_says_so(store, settings, tmp_path):
-    generate_twins(store, settings)
-    request = ExportRequest(format="openai", output=tmp_path / "out.jsonl", statuses=["generated"],
-                            include_offline=True, dedupe=0.8)
-    assert count(store, request) == 1
-    result = export(store, request, settings)
+def test_the_export_leaves_the_later_twin_out_and_says_so(app, tmp_path):
+    generate_twins(app)
+    request = app.exports.request(format="openai", output=tmp_path / "out.jsonl", statuses=["generated"],
+                                  include_offline=True, dedupe=0.8)
+    assert app.exports.count(request) == 1
+    result = app.exports.write(request)
     manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
     assert manifest["dedupe"] == {"threshold": 0.8, "dropped": 1,
                                   "pairs": [{"dropped": "T2-014", "kept": "T1-003", "similarity": 1.0}]}
     assert manifest["conversations"] == 1 == manifest["diversity"]["conversations"]
     assert manifest["diversity"]["offline"] == 1
-    without = export(store, ExportRequest(format="openai", output=tmp_path / "all.jsonl", statuses=["generated"],
-                                          include_offline=True), settings)
+    without = app.exports.write(app.exports.request(format="openai", output=tmp_path / "all.jsonl",
+                                                    statuses=["generated"], include_offline=True))
     assert without.conversations == 2 and without.dedupe is None
     assert json.loads(without.manifest_path.read_text())["diversity"]["near_duplicate_pairs"] == 1
 
 
-def test_seeds_are_never_dropped_even_when_written_later(store, settings, tmp_path):
+def test_seeds_are_never_dropped_even_when_written_later(app, tmp_path):
     """A seed twin of a generated conversation stays; the generated one goes, though written first."""
-    generate_one(store, find(store, "T1-003"), settings=settings)
-    with read(store) as conn:
-        [(_, (_, turns))] = sig_store.current_texts(conn, [find(store, "T1-003")]).items()
-    generated_text = [{"role": role, "content": content} for role, content in turns]
-    imported(store, tmp_path, "seed_twin", generated_text, source="seed")
-    imported(store, tmp_path, "seed_01_again", light_rewrite(seed_01_turns()), source="seed")
-    ids = [find(store, key) for key in ("seed_01", "T1-003", "seed_twin", "seed_01_again")]
-    kept = dedupe.without_near_duplicates(store, ids, 0.8)
-    assert [d.key for d in kept.dropped] == ["T1-003"] and kept.dropped[0].kept == "seed_twin"
-    assert kept.kept_ids == [ids[0], ids[2], ids[3]]  # both seeds of the seed pair stay
+    app.jobs.generate_now("T1-003")
+    generated_text = [{"role": t.role, "content": t.content} for t in app.conversations.detail("T1-003").turns]
+    imported(app, tmp_path, "seed_twin", generated_text, source="seed")
+    imported(app, tmp_path, "seed_01_again", light_rewrite(seed_01_turns()), source="seed")
+    request = app.exports.request(format="brightrun", output=tmp_path / "out.json", include_offline=True,
+                                  ids=["seed_01", "T1-003", "seed_twin", "seed_01_again"], dedupe=0.8)
+    result = app.exports.write(request)
+    assert [(p["dropped"], p["kept"]) for p in result.dedupe["pairs"]] == [("T1-003", "seed_twin")]
+    exported = json.loads(result.paths[0].read_text(encoding="utf-8"))["conversations"]
+    assert [c["key"] for c in exported] == ["seed_01", "seed_twin", "seed_01_again"]  # both seeds of the seed pair stay
 
 
-def test_an_export_without_near_duplicates_keeps_its_counts(store, tmp_path, settings):
-    request = ExportRequest(format="openai", output=tmp_path / "seeds.jsonl", statuses=["seed"], dedupe=0.8)
-    result = export(store, request, settings)
+def test_an_export_without_near_duplicates_keeps_its_counts(app, tmp_path):
+    request = app.exports.request(format="openai", output=tmp_path / "seeds.jsonl", statuses=["seed"], dedupe=0.8)
+    result = app.exports.write(request)
     assert result.conversations == 10 and result.dedupe == {"threshold": 0.8, "dropped": 0, "pairs": []}
     with pytest.raises(InputError, match="out of range"):
-        count(store, ExportRequest(format="openai", output=tmp_path / "x.jsonl", statuses=["seed"], dedupe=0.1))
+        app.exports.count(app.exports.request(format="openai", output=tmp_path / "x.jsonl", statuses=["seed"],
+                                              dedupe=0.1))

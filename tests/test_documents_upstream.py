@@ -1,17 +1,15 @@
-"""The upstream stage's tables on a real PostgreSQL, scenario suggestions, and migration 5."""
+"""The upstream stage's tables on a real PostgreSQL, and scenario suggestions from the firm's documents.
+
+(Migration 5, which made room for the upstream's tables, is tested with the others in test_migrations.py.)
+"""
 
 from __future__ import annotations
 
 import psycopg
 import pytest
-from sqlalchemy import func, inspect, select, text
 
 from brightrun_gen.brightrun import BrightRun
 from brightrun_gen.errors import InputError
-from brightrun_gen.services.setup import initialize
-from brightrun_gen.store import catalog_repo, tables as t
-from brightrun_gen.store.db import make_engine, read, write
-from brightrun_gen.store.migrations import migrate
 from tests.support.firm_corpus import write_corpus
 
 UPSTREAM_DDL = """
@@ -62,13 +60,12 @@ def test_the_upstream_tables_are_read_read_only_on_postgresql(pg_server, _initia
         docs = {d.title: d for d in app.documents.list()}
         assert docs["Fee schedule 2026"].category == "Pricing" and docs["Fee schedule 2026"].chunks == 2
         assert docs["Fee schedule 2026"].doc_type == "upstream"
-        with read(app.engine) as conn:
-            rows = conn.execute(select(t.chunks.c.chunk_id, t.chunks.c.position, t.chunks.c.page_start,
-                                       t.chunks.c.token_count).order_by(t.chunks.c.chunk_id)).all()
-            dims = conn.execute(select(t.chunk_dimensions.c.key_terms, t.chunk_dimensions.c.factual_confidence_0_1,
-                                       t.chunk_dimensions.c.extra)).one()
-        assert [tuple(r) for r in rows] == [("div-1", 0, 2, 35), ("fees-1", 0, 1, 40), ("fees-2", 1, 1, 30)]
-        assert dims.key_terms == ["flat fee", "financial plan"] and dims.factual_confidence_0_1 == 0.95
+        chunks = sorted((app.documents.chunk(c.id) for c in app.documents.chunks()), key=lambda c: c.chunk_id)
+        assert [(c.chunk_id, c.position, c.page_start, c.token_count) for c in chunks] == [
+            ("div-1", 0, 2, 35), ("fees-1", 0, 1, 40), ("fees-2", 1, 1, 30)]
+        [dims] = [c for c in chunks if c.dimensions is not None]  # only fees-1 has a chunk_dimensions row
+        assert dims.dimensions["key_terms"] == ["flat fee", "financial plan"]
+        assert dims.dimensions["factual_confidence_0_1"] == 0.95
         assert dims.extra == {"reading_level": "grade 8"}
         assert {r.outcome for r in app.documents.import_chunks(database_url=reader, schema="pipeline")} == {"duplicate"}
         # Upstream chunks are searched like the firm's own: the divorce checklist ranks first for a divorce row.
@@ -92,37 +89,7 @@ def test_suggested_scenarios_join_the_catalog_and_add_plan_rows(db_url, settings
         added = app.documents.add_plan_rows()
         assert added and all(key.startswith(f"T2-{accepted.key}-") for key in added)
         assert app.documents.add_plan_rows() == []
-        initialize(app.engine, settings)  # init never writes over an accepted scenario
-        scenario = next(s for s in catalog_repo.load_catalog(app.engine).scenarios if s.key == accepted.key)
-        assert scenario.title == accepted.title
+        app.initialize()  # init never writes over an accepted scenario
+        assert app.catalog.entry("scenarios", accepted.key)["title"] == accepted.title
         result = app.jobs.generate_now(added[0])  # the new row renders and generates like any other
         assert result.status == "generated"
-
-
-def test_migration_5_rebuilds_the_unused_input_tables(empty_url):
-    engine = make_engine(empty_url)
-    migrate(engine, upto=2)
-    with write(engine) as conn:  # migration 1's shape, as every existing store has it (empty)
-        for name in ("chunk_dimensions", "chunks", "documents"):
-            conn.execute(text(f"DROP TABLE {name}"))
-        conn.execute(text("CREATE TABLE documents (id INTEGER PRIMARY KEY, title VARCHAR(300) NOT NULL)"))
-        conn.execute(text("CREATE TABLE chunks (id INTEGER PRIMARY KEY, document_id INTEGER, position INTEGER, "
-                          "content TEXT NOT NULL)"))
-    assert "firm documents" in " ".join(migrate(engine))
-    with read(engine) as conn:
-        assert "chunk_text" in {c["name"] for c in inspect(conn).get_columns("chunks")}
-        assert conn.scalar(select(func.count()).select_from(t.conversation_sources)) == 0
-    engine.dispose()
-
-
-def test_migration_5_never_drops_a_table_someone_else_filled(empty_url):
-    engine = make_engine(empty_url)
-    migrate(engine, upto=2)
-    with write(engine) as conn:
-        conn.execute(text("INSERT INTO document_categories (name, created_at, updated_at) "
-                          "VALUES ('theirs', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
-    with pytest.raises(InputError, match="document_categories holds rows"):
-        migrate(engine)
-    with read(engine) as conn:
-        assert conn.scalar(select(func.count()).select_from(t.document_categories)) == 1
-    engine.dispose()

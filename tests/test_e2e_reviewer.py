@@ -30,6 +30,9 @@ FITTED = ["key", "tier", "status", "quality_score", "model", "updated_at", "acti
 BUSY_LABELS = ("Queued", "Generating")
 WRITTEN_OFFLINE = [f"T1-00{n}" for n in range(1, 8)]
 
+# Chromium against a real Streamlit server: the browser part of the suite (make test-fast leaves it out).
+pytestmark = pytest.mark.browser
+
 
 @dataclass
 class Served:

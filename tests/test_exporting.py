@@ -1,8 +1,10 @@
 """Exports on SQLite and PostgreSQL: real consumers load them, round trips lose nothing.
 
-Conversations are written the way users write them: `generate_one` against the local fake
-Messages API (real SDK, real logs with tokens and cost), `set_review` to approve, the importer
-for seed files. The fake answers with exactly the turns a test scripts, tricky text included.
+Conversations are written the way users write them, through the facade: a generation job against
+the local fake Messages API (real SDK, real logs with tokens and cost), the importer for seed
+files. The fake answers with exactly the turns a test scripts, tricky text included. Approval is
+set in the store directly (tests/support/store_state.approve): the review service is tested on
+its own, and its audit events would change the records these tests compare.
 """
 
 from __future__ import annotations
@@ -17,18 +19,12 @@ from pathlib import Path
 import pytest
 
 from brightrun_gen.domain import exportformats as fmts
-from brightrun_gen.domain.models import Advisor, Dimensions, StoredTurn, Turn
+from brightrun_gen.domain.models import Advisor, Dimensions, StoredTurn
 from brightrun_gen.domain.seedfiles import parse_seed_file
 from brightrun_gen.errors import InputError, NotFound
-from brightrun_gen.services.exporting import ExportRequest, count, export, preview
-from brightrun_gen.services.generation import generate_one
-from brightrun_gen.services.importing import import_paths
-from brightrun_gen.store import conversations as conv_store
-from brightrun_gen.store.conversations import ConversationQuery
-from brightrun_gen.store.db import write
 from tests.support.cli_process import run_cli as run
 from tests.support.paths import REAL_SEEDS
-from tests.support.store_state import approve, planned
+from tests.support.store_state import approve, save_unchecked_approved_version
 
 # The `datasets` JSON loader is local; never let it look for a hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -52,31 +48,39 @@ def tricky_turns(n: int) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def claude(claude_writer):
-    return claude_writer
-
-
-def generate(engine, claude, conversation_id: int, turns: list[tuple[str, str]]) -> None:
-    fake, settings = claude
-    fake.enqueue(("json", {"turns": [{"role": role, "content": text} for role, text in turns]}))
-    result = generate_one(engine, conversation_id, settings=settings)
-    assert result.status == "generated", result.error
-
-
-
-
+def settings(claude_writer):
+    """The shared `app` writes with "Claude" at the fake (offline when a test asks for that provider)."""
+    return claude_writer[1]
 
 
 @pytest.fixture
-def approved(store, claude):
+def fake(claude_writer):
+    return claude_writer[0]
+
+
+def generate(app, fake, key: str, turns: list[tuple[str, str]]) -> None:
+    fake.enqueue(("json", {"turns": [{"role": role, "content": text} for role, text in turns]}))
+    result = app.jobs.generate_now(key)
+    assert result.status == "generated", result.error
+
+
+def planned(app, n: int) -> list:
+    """The first `n` planned rows nobody has written yet."""
+    return app.conversations.list(statuses=["not_generated"])[:n]
+
+
+def export(app, **request):
+    return app.exports.write(app.exports.request(**request))
+
+
+@pytest.fixture
+def approved(app, fake):
     """Three approved conversations written by 'Claude', with tricky text; one has notes."""
-    rows = planned(store, 3)
+    rows = planned(app, 3)
     for i, row in enumerate(rows):
-        generate(store, claude, row.id, tricky_turns(i))
-        approve(store, row.id, "Lovely pacing — \"keep\" this one." if i == 0 else None)
+        generate(app, fake, row.key, tricky_turns(i))
+        approve(app.engine, row.id, "Lovely pacing — \"keep\" this one." if i == 0 else None)
     return {row.key: tricky_turns(i) for i, row in enumerate(rows)}
-
-
 
 
 def lines(path: Path) -> list[dict]:
@@ -92,8 +96,8 @@ def load_with_datasets(path: Path, cache: Path):
 # --- openai / sharegpt: loaded by a real consumer --------------------------------------------
 
 
-def test_openai_export_loads_with_datasets_and_keeps_tricky_text(store, approved, tmp_path):
-    result = export(store, ExportRequest(format="openai", output=tmp_path / "out" / "chat.jsonl"))
+def test_openai_export_loads_with_datasets_and_keeps_tricky_text(app, approved, tmp_path):
+    result = export(app, format="openai", output=tmp_path / "out" / "chat.jsonl")
     path = tmp_path / "out" / "chat.jsonl"
     assert result.paths == [path] and result.conversations == 3 and result.turns == 24
     # One record a line even with U+2028/U+2029 in the text (escaped, so splitlines agrees).
@@ -107,9 +111,9 @@ def test_openai_export_loads_with_datasets_and_keeps_tricky_text(store, approved
         assert [(m["role"], m["content"]) for m in chat] == turns
 
 
-def test_sharegpt_export_loads_with_datasets_and_each_record_passes_the_schema(store, approved, tmp_path):
+def test_sharegpt_export_loads_with_datasets_and_each_record_passes_the_schema(app, approved, tmp_path):
     path = tmp_path / "sharegpt.jsonl"
-    export(store, ExportRequest(format="sharegpt", output=path))
+    export(app, format="sharegpt", output=path)
     ds = load_with_datasets(path, tmp_path / "hf")
     assert ds.column_names == ["conversations"] and len(ds) == 3
     for record, turns in zip(ds, approved.values()):
@@ -119,9 +123,9 @@ def test_sharegpt_export_loads_with_datasets_and_each_record_passes_the_schema(s
         assert [m["value"] for m in record["conversations"][1:]] == [text for _, text in turns]
 
 
-def test_the_system_prompt_can_be_left_out(store, approved, tmp_path):
+def test_the_system_prompt_can_be_left_out(app, approved, tmp_path):
     path = tmp_path / "chat.jsonl"
-    export(store, ExportRequest(format="openai", output=path, include_system=False))
+    export(app, format="openai", output=path, include_system=False)
     for record in lines(path):
         assert record["messages"][0]["role"] == "user"
         assert fmts.check_openai(record) is None
@@ -136,14 +140,14 @@ def conversations_text(path: Path) -> str:
     return text[text.index('"conversations": ['):]
 
 
-def test_brightrun_export_import_export_is_byte_identical(store, approved, second_store, tmp_path):
+def test_brightrun_export_import_export_is_byte_identical(app, approved, second_app, tmp_path):
     first = tmp_path / "a" / "approved.json"
-    export(store, ExportRequest(format="brightrun", output=first))
-    [imported] = import_paths(second_store, [first])
+    export(app, format="brightrun", output=first)
+    [imported] = second_app.conversations.import_files([first])
     assert imported.outcome == "imported" and imported.conversations == 3, imported.line()
     second = tmp_path / "b" / "approved.json"
     # The importer marks conversations 'generated' (to be reviewed in this store).
-    export(second_store, ExportRequest(format="brightrun", output=second, statuses=["generated"]))
+    export(second_app, format="brightrun", output=second, statuses=["generated"])
     assert conversations_text(second) == conversations_text(first)
     original = json.loads(first.read_text(encoding="utf-8"))
     again = json.loads(second.read_text(encoding="utf-8"))
@@ -157,14 +161,13 @@ def test_brightrun_export_import_export_is_byte_identical(store, approved, secon
     assert facts["quality"]["score"] > 0 and facts["quality"]["criteria"]
 
 
-def test_console_seeds_survive_a_brightrun_round_trip(store, second_store, tmp_path):
-    import_paths(store, [REAL_SEEDS])
-    keys = [r.key for r in conv_store.list_conversations(store, ConversationQuery(statuses=["seed"]))
-            if r.key.startswith("fp_")]
+def test_console_seeds_survive_a_brightrun_round_trip(app, second_app, tmp_path):
+    app.conversations.import_files([REAL_SEEDS])
+    keys = [r.key for r in app.conversations.list(statuses=["seed"]) if r.key.startswith("fp_")]
     first, second = tmp_path / "a" / "console.json", tmp_path / "b" / "console.json"
-    export(store, ExportRequest(format="brightrun", output=first, ids=keys))
-    assert import_paths(second_store, [first])[0].outcome == "imported"
-    export(second_store, ExportRequest(format="brightrun", output=second, ids=keys))
+    export(app, format="brightrun", output=first, ids=keys)
+    assert second_app.conversations.import_files([first])[0].outcome == "imported"
+    export(second_app, format="brightrun", output=second, ids=keys)
     assert conversations_text(second) == conversations_text(first)
     record = json.loads(first.read_text(encoding="utf-8"))["conversations"][0]
     assert record["metadata"]["pairs"][0]["emotional_context"]["detected_emotions"]["primary"] == "overwhelm"
@@ -173,11 +176,11 @@ def test_console_seeds_survive_a_brightrun_round_trip(store, second_store, tmp_p
 # --- training pairs: the console-era shape ---------------------------------------------------
 
 
-def test_training_pairs_keep_the_console_annotations_and_reimport(store, tmp_path):
-    import_paths(store, [REAL_SEEDS])
+def test_training_pairs_keep_the_console_annotations_and_reimport(app, tmp_path):
+    app.conversations.import_files([REAL_SEEDS])
     source = json.loads((REAL_SEEDS / "c-alpha-build_v3.4-LoRA-FP-convo-01-complete.json").read_text(encoding="utf-8"))
     path = tmp_path / "pairs.json"
-    export(store, ExportRequest(format="training-pairs", output=path, ids=["fp_marcus_002"]))
+    export(app, format="training-pairs", output=path, ids=["fp_marcus_002"])
     exported = json.loads(path.read_text(encoding="utf-8"))
     assert set(exported) == {"dataset_metadata", "consultant_profile", "training_pairs"}
     assert exported["dataset_metadata"]["total_conversations"] == 1
@@ -194,20 +197,20 @@ def test_training_pairs_keep_the_console_annotations_and_reimport(store, tmp_pat
             [{k: v for k, v in s.items() if k != "word_choice_rationale"} for s in theirs["response_breakdown"]["sentences"]]
     assert [len(p["conversation_history"]) for p in exported["training_pairs"]] == [0, 2, 4]
     [record] = parse_seed_file(path)
-    detail = conv_store.get_detail(store, "fp_marcus_002")
+    detail = app.conversations.detail("fp_marcus_002")
     assert [t.content for t in record.turns] == [t.content for t in detail.turns]
     assert record.dimensions.model_dump(exclude={"arc", "scenario", "edge_case"}) == \
         detail.row.dimensions.model_dump(exclude={"arc", "scenario", "edge_case"})
 
 
-def test_training_pairs_of_generated_conversations_carry_their_dimensions(store, approved, tmp_path):
+def test_training_pairs_of_generated_conversations_carry_their_dimensions(app, approved, tmp_path):
     path = tmp_path / "pairs.json"
-    export(store, ExportRequest(format="training-pairs", output=path))
+    export(app, format="training-pairs", output=path)
     pairs = json.loads(path.read_text(encoding="utf-8"))["training_pairs"]
     assert len(pairs) == 12 and all(fmts.check_training_pair(p) is None for p in pairs)
     records = {r.key: r for r in parse_seed_file(path)}
     for key, turns in approved.items():
-        stored = conv_store.get_detail(store, key).row.dimensions
+        stored = app.conversations.detail(key).row.dimensions
         assert [(t.role, t.content) for t in records[key].turns] == turns
         assert records[key].dimensions.tier == stored.tier
         assert (records[key].dimensions.topic, records[key].dimensions.intent) == (stored.topic, stored.intent)
@@ -218,9 +221,9 @@ def test_training_pairs_of_generated_conversations_carry_their_dimensions(store,
 # --- csv -------------------------------------------------------------------------------------
 
 
-def test_csv_has_one_row_per_conversation_with_dimensions_tokens_and_cost(store, approved, tmp_path):
+def test_csv_has_one_row_per_conversation_with_dimensions_tokens_and_cost(app, approved, tmp_path):
     path = tmp_path / "meta.csv"
-    export(store, ExportRequest(format="csv", output=path))
+    export(app, format="csv", output=path)
     with path.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [r["key"] for r in rows] == list(approved)
@@ -235,61 +238,64 @@ def test_csv_has_one_row_per_conversation_with_dimensions_tokens_and_cost(store,
 # --- selection -------------------------------------------------------------------------------
 
 
-def test_offline_conversations_are_left_out_unless_asked(store, approved, settings, tmp_path):
-    offline = planned(store, 2)
+def test_offline_conversations_are_left_out_unless_asked(app, approved, tmp_path):
+    offline = planned(app, 2)
     for row in offline:
-        assert generate_one(store, row.id, settings=settings).model == "offline"
-        approve(store, row.id)
-    default = export(store, ExportRequest(format="openai", output=tmp_path / "a.jsonl"))
+        assert app.jobs.generate_now(row.key, provider="offline").model == "offline"
+        approve(app.engine, row.id)
+    default = export(app, format="openai", output=tmp_path / "a.jsonl")
     assert default.conversations == 3 and default.offline_excluded == 2 and default.offline_included == 0
-    asked = export(store, ExportRequest(format="openai", output=tmp_path / "b.jsonl", include_offline=True))
+    asked = export(app, format="openai", output=tmp_path / "b.jsonl", include_offline=True)
     assert asked.conversations == 5 and asked.offline_included == 2
     manifest = json.loads(asked.manifest_path.read_text(encoding="utf-8"))
     assert manifest["offline_included"] == 2 and manifest["counts"]["model"] == {CLAUDE_MODEL: 3, "offline": 2}
 
 
-def test_selection_by_dimension_ids_and_status(store, approved, tmp_path):
+def test_selection_by_dimension_ids_and_status(app, approved, tmp_path):
     key = next(iter(approved))
-    tier = conv_store.get_detail(store, key).row.dimensions.tier
-    persona = conv_store.get_detail(store, key).row.dimensions.persona
-    by_where = count(store, ExportRequest(format="csv", output="x.csv", where={"persona": [persona], "tier": [tier]}))
-    assert 1 <= by_where <= 3
-    assert count(store, ExportRequest(format="csv", output="x.csv", ids=[key])) == 1
-    assert count(store, ExportRequest(format="csv", output="x.csv", statuses=["seed"])) == 10
+    tier = app.conversations.detail(key).row.dimensions.tier
+    persona = app.conversations.detail(key).row.dimensions.persona
+
+    def count(**request) -> int:
+        return app.exports.count(app.exports.request(format="csv", output="x.csv", **request))
+
+    assert 1 <= count(where={"persona": [persona], "tier": [tier]}) <= 3
+    assert count(ids=[key]) == 1
+    assert count(statuses=["seed"]) == 10
     with pytest.raises(NotFound, match="'no_such_key' does not exist"):
-        count(store, ExportRequest(format="csv", output="x.csv", ids=["no_such_key"]))
+        count(ids=["no_such_key"])
     with pytest.raises(InputError, match="nothing to export: no conversation matches status rejected"):
-        export(store, ExportRequest(format="csv", output=tmp_path / "x.csv", statuses=["rejected"]))
+        export(app, format="csv", output=tmp_path / "x.csv", statuses=["rejected"])
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_preview_shows_the_first_records_as_written(store, approved):
-    records = preview(store, ExportRequest(format="training-pairs", output="x.json"), n=5)
+def test_preview_shows_the_first_records_as_written(app, approved):
+    records = app.exports.preview(app.exports.request(format="training-pairs", output="x.json"), n=5)
     assert len(records) == 5 and all(fmts.check_training_pair(r) is None for r in records)
-    [one] = preview(store, ExportRequest(format="openai", output="x.jsonl", include_system=False), n=1)
+    [one] = app.exports.preview(app.exports.request(format="openai", output="x.jsonl", include_system=False), n=1)
     assert [m["content"] for m in one["messages"]] == [text for _, text in next(iter(approved.values()))]
 
 
 # --- splits and manifest ---------------------------------------------------------------------
 
 
-def test_split_is_deterministic_and_stratified_by_tier(store, tmp_path):
-    import_paths(store, [REAL_SEEDS])
+def test_split_is_deterministic_and_stratified_by_tier(app, tmp_path):
+    app.conversations.import_files([REAL_SEEDS])
     request = dict(format="openai", statuses=["seed"], split=0.75, seed=7)
-    one = export(store, ExportRequest(output=tmp_path / "one" / "seeds.jsonl", **request))
-    two = export(store, ExportRequest(output=tmp_path / "two" / "seeds.jsonl", **request))
+    one = export(app, output=tmp_path / "one" / "seeds.jsonl", **request)
+    two = export(app, output=tmp_path / "two" / "seeds.jsonl", **request)
     assert [f.path.name for f in one.files] == ["seeds.train.jsonl", "seeds.val.jsonl"]
     assert [f.sha256 for f in one.files] == [f.sha256 for f in two.files]
-    tiers = [r.dimensions.tier for r in conv_store.list_conversations(store, ConversationQuery(statuses=["seed"]))]
+    tiers = [r.dimensions.tier for r in app.conversations.list(statuses=["seed"])]
     expected_train = sum(int(tiers.count(t) * 0.75 + 0.5) for t in set(tiers))
     assert one.files[0].conversations == expected_train
     assert one.files[1].conversations == len(tiers) - expected_train
-    other = export(store, ExportRequest(output=tmp_path / "three" / "seeds.jsonl", **{**request, "seed": 8}))
+    other = export(app, output=tmp_path / "three" / "seeds.jsonl", **{**request, "seed": 8})
     assert other.files[0].sha256 != one.files[0].sha256
 
 
-def test_manifest_records_filters_counts_and_file_hashes(store, approved, tmp_path):
-    result = export(store, ExportRequest(format="sharegpt", output=tmp_path / "s.jsonl", split=0.5, seed=3))
+def test_manifest_records_filters_counts_and_file_hashes(app, approved, tmp_path):
+    result = export(app, format="sharegpt", output=tmp_path / "s.jsonl", split=0.5, seed=3)
     manifest = json.loads((tmp_path / "s.manifest.json").read_text(encoding="utf-8"))
     assert result.manifest_path == tmp_path / "s.manifest.json"
     assert manifest["format"] == "sharegpt" and manifest["created_at"]
@@ -312,17 +318,14 @@ def test_manifest_records_filters_counts_and_file_hashes(store, approved, tmp_pa
     ([("user", "A question."), ("assistant", "An answer."), ("user", "A question left hanging.")],
      "turn 3: the last turn must be 'assistant'"),
 ])
-def test_an_invalid_conversation_fails_the_export_and_writes_nothing(store, approved, tmp_path, bad_turns, reason):
-    row = planned(store, 1)[0]
-    with write(store) as conn:
-        conv_store.save_version(conn, row.id, [Turn(role=r, content=c) for r, c in bad_turns],
-                                model="human", status="generated", quality=None)
-        conv_store.set_review(conn, row.id, "approved", None)
+def test_an_invalid_conversation_fails_the_export_and_writes_nothing(app, approved, tmp_path, bad_turns, reason):
+    row = planned(app, 1)[0]
+    save_unchecked_approved_version(app.engine, row.id, bad_turns)  # no app path stores such turns
     target = tmp_path / "out" / "chat.jsonl"
     target.parent.mkdir()
     target.write_text("the previous export\n", encoding="utf-8")
     with pytest.raises(fmts.InvalidExportRecord) as caught:
-        export(store, ExportRequest(format="openai", output=target, split=0.5))
+        export(app, format="openai", output=target, split=0.5)
     assert f"conversation {row.key!r}" in str(caught.value) and reason in str(caught.value)
     assert "no file was written" in str(caught.value)
     assert [p.name for p in target.parent.iterdir()] == ["chat.jsonl"]

@@ -11,22 +11,15 @@ from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
-from sqlalchemy import inspect, text
 
+from brightrun_gen.brightrun import BrightRun
 from brightrun_gen.domain.annotations import annotated_turns, turn_notes, with_scores
-from brightrun_gen.domain.catalog import load_catalog
 from brightrun_gen.domain.exportformats import lora_v4_schema
 from brightrun_gen.domain.models import GeneratedConversation
-from brightrun_gen.services.exporting import ExportRequest, export
 from brightrun_gen.services import generation
-from brightrun_gen.services.generation import generate_one
-from brightrun_gen.services.importing import import_paths
-from brightrun_gen.store import conversations as conv_store
-from brightrun_gen.store.db import make_engine, read, write
-from brightrun_gen.store.migrations import migrate
 from tests.support.cli_process import run_cli as run
 from tests.support.paths import REPO
-from tests.support.store_state import approve, planned
+from tests.support.store_state import annotate_turn, approve, export_input
 
 FORMATS_DIR = REPO.parent / "shared" / "formats"
 FULL = json.loads((FORMATS_DIR / "lora-v4-full.schema.json").read_text(encoding="utf-8"))
@@ -63,27 +56,42 @@ def plain_answer(turns: int = 8) -> dict:
 
 
 @pytest.fixture
-def annotated(store, claude_writer):
+def settings(claude_writer):
+    """The shared `app` writes with "Claude" at the fake (offline when a test asks for that provider)."""
+    return claude_writer[1]
+
+
+def planned(app, n: int, **where) -> list:
+    """The first `n` planned rows nobody has written yet, matching these dimensions."""
+    return app.conversations.list(statuses=["not_generated"], where={k: [v] for k, v in where.items()})[:n]
+
+
+def turns_of(app, conversation_id: int, version: int = 1) -> list:
+    return app.conversations.detail(conversation_id, version).turns
+
+
+@pytest.fixture
+def annotated(app, db_url, claude_writer):
     """Two approved conversations: one annotated by 'Claude' and scored by the judge, one without."""
     fake, settings = claude_writer
-    rows = planned(store, 2, emotion_start="overwhelm")
-    unjudged = settings.model_copy(update={"judge": False})
-    for row, answer, written_with in zip(rows, (annotated_answer(), plain_answer()), (settings, unjudged)):
-        fake.enqueue(("json", answer))
-        assert generate_one(store, row.id, settings=written_with).status == "generated"
-        approve(store, row.id)
-    with write(store) as conn:
-        for position in (1, 3, 5, 7):
-            turn = conv_store.load_turns(conn, rows[0].id, 1)[position]
-            scores = {"empathy": 5, "clarity": 4, "appropriateness": 4.5, "brand_voice": 4}
-            conv_store.set_turn_annotation(conn, rows[0].id, 1, position, with_scores(turn.annotation, scores))
-        client = conv_store.load_turns(conn, rows[0].id, 1)[2]  # the beat sheet's target for this turn
-        conv_store.set_turn_annotation(conn, rows[0].id, 1, 2, {**client.annotation, "target": "relief"})
-    return rows
+    judged, plain = planned(app, 2, emotion_start="overwhelm")
+    fake.enqueue(("json", annotated_answer()))
+    assert app.jobs.generate_now(judged.key).status == "generated"
+    approve(app.engine, judged.id)
+    with BrightRun(settings.model_copy(update={"judge": False}), database_url=db_url) as unjudged:
+        fake.enqueue(("json", plain_answer()))
+        assert unjudged.jobs.generate_now(plain.key).status == "generated"
+    approve(app.engine, plain.id)
+    scores = {"empathy": 5, "clarity": 4, "appropriateness": 4.5, "brand_voice": 4}
+    for position in (1, 3, 5, 7):
+        annotate_turn(app.engine, judged.id, 1, position, lambda annotation: with_scores(annotation, scores))
+    # the beat sheet's target for the client's second turn
+    annotate_turn(app.engine, judged.id, 1, 2, lambda annotation: {**annotation, "target": "relief"})
+    return [judged, plain]
 
 
-def export_v4(engine, fmt: str, path: Path, statuses=("approved",)) -> Path:
-    result = export(engine, ExportRequest(format=fmt, output=path, statuses=list(statuses)))
+def export_v4(app, fmt: str, path: Path, statuses=("approved",)) -> Path:
+    result = app.exports.write(app.exports.request(format=fmt, output=path, statuses=list(statuses)))
     return result.files[0].path
 
 
@@ -122,10 +130,8 @@ def test_the_schema_sent_to_claude_asks_for_every_annotation():
     assert GeneratedConversation.model_validate(plain_answer()).turns[0].emotion is None
 
 
-def test_claude_annotations_are_stored_with_the_version_and_read_for_review(store, annotated):
-    with read(store) as conn:
-        turns = conv_store.load_turns(conn, annotated[0].id, 1)
-        plain = conv_store.load_turns(conn, annotated[1].id, 1)
+def test_claude_annotations_are_stored_with_the_version_and_read_for_review(app, annotated):
+    turns, plain = turns_of(app, annotated[0].id), turns_of(app, annotated[1].id)
     written = {k: v for k, v in turns[0].annotation.items() if k != "target"}
     assert written == {"source": "model", "emotion": "overwhelm", "intensity": 0.9, "confidence": 0.85}
     assert turns[1].annotation["strategy"] == "validate the fear, then step 1"
@@ -138,23 +144,22 @@ def test_claude_annotations_are_stored_with_the_version_and_read_for_review(stor
     assert all(t.annotation is None for t in plain[1::2])
 
 
-def test_client_turns_keep_the_beat_sheets_target_emotion(store, settings):
-    row = planned(store, 1, tier=1)[0]
-    assert generate_one(store, row.id, settings=settings).status == "generated"
-    prepared = generation.prepare(store, row.id, settings=settings)
-    with read(store) as conn:
-        turns = conv_store.load_turns(conn, row.id, 1)
-    targets = [t.annotation["target"] for t in turns if t.role == "user"]
+def test_client_turns_keep_the_beat_sheets_target_emotion(app):
+    row = planned(app, 1, tier=1)[0]
+    assert app.jobs.generate_now(row.key, provider="offline").status == "generated"
+    # The beat sheet's target per client turn is the generation service's plan for the row: no page
+    # shows it, so it is read from the service that makes it.
+    prepared = generation.prepare(app.engine, row.id, settings=app.settings)
+    targets = [t.annotation["target"] for t in turns_of(app, row.id) if t.role == "user"]
     assert targets == list(prepared.targets)[:len(targets)] and len(set(targets)) > 1
-    arc = next(a for a in load_catalog(settings.catalog_dir).arcs if a.key == row.dimensions.arc)
-    assert targets[0] == arc.beats[0].client and targets[-1] == arc.beats[-1].client
+    beats = app.catalog.entry("arcs", row.dimensions.arc)["beats"]
+    assert targets[0] == beats[0]["client"] and targets[-1] == beats[-1]["client"]
 
 
-def test_offline_annotations_are_placeholders_labelled_offline(store, settings):
-    row = planned(store, 1, emotion_start="panic")[0]
-    assert generate_one(store, row.id, settings=settings).status == "generated"
-    with read(store) as conn:
-        turns = conv_store.load_turns(conn, row.id, 1)
+def test_offline_annotations_are_placeholders_labelled_offline(app):
+    row = planned(app, 1, emotion_start="panic")[0]
+    assert app.jobs.generate_now(row.key, provider="offline").status == "generated"
+    turns = turns_of(app, row.id)
     assert {t.annotation["source"] for t in turns} == {"offline"}
     assert turns[0].annotation["emotion"] == "panic" and turns[-2].annotation["emotion"] == row.dimensions.emotion_end
     assert all(t.annotation.get("strategy") for t in turns[1::2])
@@ -172,8 +177,8 @@ def test_judge_scores_must_be_on_the_pipeline_scale():
 
 
 @pytest.mark.parametrize("fmt", V4_FORMATS)
-def test_every_record_of_each_v4_export_validates_against_the_schemas(store, annotated, tmp_path, fmt):
-    path = export_v4(store, fmt, tmp_path / "out")
+def test_every_record_of_each_v4_export_validates_against_the_schemas(app, annotated, tmp_path, fmt):
+    path = export_v4(app, fmt, tmp_path / "out")
     pairs = pairs_of(fmt, path)
     assert len(pairs) == 8  # two conversations of four exchanges
     by_conversation = {}
@@ -189,8 +194,7 @@ def test_every_record_of_each_v4_export_validates_against_the_schemas(store, ann
     assert first["training_metadata"]["demonstrates_skills"] == ["validate the fear, then step 1"]
     assert first["training_metadata"]["human_reviewed"] is True
     # Where each exchange should leave the client: the beat sheet's target for the client's next turn.
-    with read(store) as conn:
-        second_client = conv_store.load_turns(conn, annotated[0].id, 1)[2]
+    second_client = turns_of(app, annotated[0].id)[2]
     assert first["training_metadata"]["emotional_progression_target"].startswith("overwhelm(0.90) → ")
     assert first["training_metadata"]["emotional_progression_target"].split(" → ")[1].startswith(
         second_client.annotation["target"])
@@ -204,8 +208,8 @@ def test_every_record_of_each_v4_export_validates_against_the_schemas(store, ann
     assert plain[0]["training_metadata"]["quality_criteria"]["source"] == "structural"
 
 
-def test_file_metadata_is_counted_from_what_is_exported(store, annotated, tmp_path):
-    path = export_v4(store, "lora-v4", tmp_path / "agg.json")
+def test_file_metadata_is_counted_from_what_is_exported(app, annotated, tmp_path):
+    path = export_v4(app, "lora-v4", tmp_path / "agg.json")
     metadata = json.loads(path.read_text(encoding="utf-8"))["training_file_metadata"]
     assert (metadata["total_conversations"], metadata["total_training_pairs"]) == (2, 8)
     assert metadata["quality_summary"]["human_reviewed_count"] == 8
@@ -216,11 +220,12 @@ def test_file_metadata_is_counted_from_what_is_exported(store, annotated, tmp_pa
     assert "confidence 0" in metadata["annotation_sources"]["meaning"]["plan"]
 
 
-def test_rows_the_v4_vocabulary_cannot_say_are_left_out_and_counted(store, annotated, settings, tmp_path):
-    row = planned(store, 1, emotion_start="excitement")[0]
-    generate_one(store, row.id, settings=settings)
-    approve(store, row.id)
-    result = export(store, ExportRequest(format="lora-v4-jsonl", output=tmp_path / "x.jsonl", include_offline=True))
+def test_rows_the_v4_vocabulary_cannot_say_are_left_out_and_counted(app, annotated, tmp_path):
+    row = planned(app, 1, emotion_start="excitement")[0]
+    app.jobs.generate_now(row.key, provider="offline")
+    approve(app.engine, row.id)
+    result = app.exports.write(app.exports.request(format="lora-v4-jsonl", output=tmp_path / "x.jsonl",
+                                                   include_offline=True))
     assert result.conversations == 2
     assert result.left_out == {"start emotion 'excitement' begins no brightrun-lora-v4 arc": 1}
     manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
@@ -323,26 +328,25 @@ def write_shape(shape: str, folder: Path) -> Path:
 
 
 @pytest.mark.parametrize("shape", ["aggregated", "jsonl", "individual"])
-def test_each_v4_shape_imports_with_its_annotations_once(second_store, tmp_path, shape):
+def test_each_v4_shape_imports_with_its_annotations_once(second_app, tmp_path, shape):
     path = write_shape(shape, tmp_path)
-    results = import_paths(second_store, [path])
+    results = second_app.conversations.import_files([path])
     assert [r.outcome for r in results] == ["imported"] * len(results), [r.line() for r in results]
     assert sum(r.conversations for r in results) == 2 and sum(r.turns for r in results) == 12
-    rows = conv_store.list_conversations(second_store)
+    rows = second_app.conversations.list()
     assert sorted(r.key for r in rows) == sorted(UUIDS)
     assert {r.dimensions.persona for r in rows} == {"jennifer_martinez"}
     assert {(r.dimensions.emotion_start, r.dimensions.emotion_end) for r in rows} == {("fear", "confidence")}
-    with read(second_store) as conn:
-        turns = conv_store.load_turns(conn, rows[0].id, 1)
+    turns = turns_of(second_app, rows[0].id)
     assert [t.role for t in turns] == ["user", "assistant"] * 3
     assert turns[1].annotation["v4_pair"]["training_metadata"]["quality_criteria"]["empathy_score"] == 3.2
     assert turns[1].annotation["v4_history"]["strategy_applied"] == "validate"
     assert turns[4].annotation["emotion"] == "fear" and turn_notes(turns[5].annotation).scores["empathy"] == 3.2
-    again = import_paths(second_store, [path])
+    again = second_app.conversations.import_files([path])
     assert {r.outcome for r in again} == {"duplicate"}
 
 
-def test_the_pipelines_own_pairs_for_advisor_turns_rebuild_one_conversation(second_store, tmp_path):
+def test_the_pipelines_own_pairs_for_advisor_turns_rebuild_one_conversation(second_app, tmp_path):
     """Its enrichment writes a pair per message: the client's (target null), then the advisor's,
     whose input repeats the client message that closes its history."""
     cid = UUIDS[0]
@@ -361,19 +365,18 @@ def test_the_pipelines_own_pairs_for_advisor_turns_rebuild_one_conversation(seco
     document["training_pairs"] = pairs
     path = tmp_path / "pipeline.json"
     path.write_text(json.dumps(document), encoding="utf-8")
-    [result] = import_paths(second_store, [path])
+    [result] = second_app.conversations.import_files([path])
     assert (result.outcome, result.conversations, result.turns) == ("imported", 1, 4), result.line()
 
 
 @pytest.mark.parametrize("fmt", V4_FORMATS)
-def test_v4_import_then_export_keeps_every_turn_and_annotation(store, annotated, second_store, tmp_path, fmt):
-    first = export_v4(store, fmt, tmp_path / "first")
-    [result] = import_paths(second_store, [first])
+def test_v4_import_then_export_keeps_every_turn_and_annotation(app, annotated, second_app, tmp_path, fmt):
+    first = export_v4(app, fmt, tmp_path / "first")
+    [result] = second_app.conversations.import_files([first])
     assert result.outcome == "imported", result.line()
-    with write(second_store) as conn:  # the imported text is reviewed again in the new store
-        for row in conv_store.list_conversations(second_store):
-            conv_store.set_review(conn, row.id, "approved", None)
-    again = export_v4(second_store, fmt, tmp_path / "again")
+    for row in second_app.conversations.list():  # the imported text is reviewed again in the new store
+        approve(second_app.engine, row.id)
+    again = export_v4(second_app, fmt, tmp_path / "again")
     assert in_order(pairs_of(fmt, again)) == in_order(pairs_of(fmt, first))
 
 
@@ -382,10 +385,10 @@ def in_order(pairs: list[dict]) -> list[dict]:
     return sorted(pairs, key=lambda p: (p["conversation_metadata"]["conversation_key"], p["turn_number"]))
 
 
-def test_an_imported_pipeline_file_exports_as_it_came(second_store, tmp_path):
+def test_an_imported_pipeline_file_exports_as_it_came(second_app, tmp_path):
     path = write_shape("aggregated", tmp_path)
-    import_paths(second_store, [path])
-    exported = export_v4(second_store, "lora-v4", tmp_path / "out.json", statuses=["generated"])
+    second_app.conversations.import_files([path])
+    exported = export_v4(second_app, "lora-v4", tmp_path / "out.json", statuses=["generated"])
     document = json.loads(exported.read_text(encoding="utf-8"))
     assert [c["training_pairs"] for c in document["conversations"]] == [
         c["training_pairs"] for c in aggregated_file()["conversations"]]
@@ -396,34 +399,34 @@ def test_an_imported_pipeline_file_exports_as_it_came(second_store, tmp_path):
 # --- bad files -------------------------------------------------------------------------------
 
 
-def test_a_wrong_type_is_named_by_its_json_path(second_store, tmp_path):
+def test_a_wrong_type_is_named_by_its_json_path(second_app, tmp_path):
     document = aggregated_file()
     document["conversations"][0]["training_pairs"][1]["turn_number"] = "2"
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(document), encoding="utf-8")
-    [result] = import_paths(second_store, [path])
+    [result] = second_app.conversations.import_files([path])
     assert result.outcome == "failed"
     assert result.message == "bad.json: conversations[0].training_pairs[1].turn_number: must be integer"
 
 
-def test_a_jsonl_error_names_the_line_and_the_path(second_store, tmp_path):
+def test_a_jsonl_error_names_the_line_and_the_path(second_app, tmp_path):
     lines = [{"_meta": {"file_name": "b"}}, *v4_pairs(UUIDS[0], 3)]
     lines[2]["conversation_history"][1]["role"] = "advisor"
     path = tmp_path / "bad.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines), encoding="utf-8")
-    [result] = import_paths(second_store, [path])
+    [result] = second_app.conversations.import_files([path])
     assert result.message.startswith("bad.jsonl: line 3: conversation_history[1].role: must be one of")
     path.write_text('{"_meta": {}}\n{"id": ', encoding="utf-8")
-    [result] = import_paths(second_store, [path])
+    [result] = second_app.conversations.import_files([path])
     assert result.message.startswith("bad.jsonl: line 2, column 8:")
 
 
-def test_pairs_that_disagree_about_a_turn_are_refused(second_store, tmp_path):
+def test_pairs_that_disagree_about_a_turn_are_refused(second_app, tmp_path):
     document = json.loads(json.dumps(individual_file(UUIDS[0])))  # its own history objects per pair
     document["training_pairs"][2]["conversation_history"][1]["content"] = "something else"
     path = tmp_path / "clash.json"
     path.write_text(json.dumps(document), encoding="utf-8")
-    [result] = import_paths(second_store, [path])
+    [result] = second_app.conversations.import_files([path])
     assert result.message == ("clash.json: training_pairs[2].conversation_history[1]: differs from turn 2 as an "
                               "earlier pair gives it")
 
@@ -463,17 +466,6 @@ def test_the_compiled_validator_agrees_with_jsonschema(field, mutate):
 # --- schema, migration and the command line ---------------------------------------------------
 
 
-def test_annotations_column_is_added_to_an_existing_database_in_place(empty_url):
-    engine = make_engine(empty_url)
-    migrate(engine, upto=2)
-    with write(engine) as conn:
-        conn.execute(text("ALTER TABLE conversation_turns DROP COLUMN annotation"))
-    assert "per-turn annotations" in migrate(engine)
-    with read(engine) as conn:
-        assert "annotation" in {c["name"] for c in inspect(conn).get_columns("conversation_turns")}
-    engine.dispose()
-
-
 def test_annotated_turns_keep_only_what_the_writer_gave():
     answer = GeneratedConversation.model_validate(annotated_answer(2))
     user, advisor = annotated_turns(answer.turns, "offline")
@@ -494,26 +486,23 @@ def test_cli_export_any_status_leaves_rows_without_text_out_and_where_tier_is_ch
     assert (bad.returncode, bad.stderr) == (2, "error: tier 'abc' is not a number; use 1, 2 or 3\n")
 
 
-def test_the_v4_encoder_writes_what_json_dumps_writes_on_one_line(store, annotated, claude_writer, tmp_path):
+def test_the_v4_encoder_writes_what_json_dumps_writes_on_one_line(app, annotated, claude_writer, tmp_path):
     from brightrun_gen.domain.exportformats import lora_v4
     from brightrun_gen.domain.exportformats.base import json_text
-    from brightrun_gen.services.exporting import _context
-    from brightrun_gen.store.exports import export_snapshot
 
-    with export_snapshot(store) as snapshot:
-        context = _context(snapshot, ExportRequest(format="lora-v4", output="x"), lora_v4.AGGREGATED)
-        conv = next(snapshot.conversations([annotated[0].id]))
+    request = app.exports.request(format="lora-v4", output="x")
+    conv, context = export_input(app.engine, annotated[0].id, request, lora_v4.AGGREGATED)
     for records in (lora_v4.lora_v4_pairs(conv, context), lora_v4.aggregated_records(conv, context),
                     lora_v4.individual_records(conv, context)):
         assert lora_v4.encode_v4(records) == [json_text(r).encode() for r in records]
-    fake, settings = claude_writer
-    row = planned(store, 1, emotion_start="panic")[0]
+    fake, _ = claude_writer
+    row = planned(app, 1, emotion_start="panic")[0]
     answer = annotated_answer()
     answer["turns"][0]["content"] += " Line\u2028separator, paragraph\u2029separator, next\x85line."
     fake.enqueue(("json", answer))
-    generate_one(store, row.id, settings=settings)
-    approve(store, row.id)
-    path = export_v4(store, "lora-v4-jsonl", tmp_path / "breaks.jsonl")
+    app.jobs.generate_now(row.key)
+    approve(app.engine, row.id)
+    path = export_v4(app, "lora-v4-jsonl", tmp_path / "breaks.jsonl")
     text = path.read_text(encoding="utf-8")
     assert text.count("\n") == 1 + 3 * 4  # the _meta line and four pairs for each of three conversations
     assert "\\u2028" in text and "\u2028" not in text and "\x85" not in text

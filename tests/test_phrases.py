@@ -10,12 +10,9 @@ import pytest
 from brightrun_gen.domain.diversity import Spread, distinct_n
 from brightrun_gen.domain.ngrams import TextConversation, TextTurn, words
 from brightrun_gen.domain.phrases import count_phrases, over_share, with_examples
-from brightrun_gen.services import dataset, generation
-from brightrun_gen.services.generation import generate_one
-from brightrun_gen.services.importing import import_paths
 from tests.support.paths import REAL_SEEDS
 from tests.support.twins import generate_twins
-from tests.support.conversation_files import conversation_file, find
+from tests.support.conversation_files import conversation_file
 
 NAMES = ["Marcus", "Priya", "Linda", "Dana", "Omar"]
 STOCK_OPENING = "I’m really glad you reached out, {name}."
@@ -127,48 +124,49 @@ def test_distinct_n_and_spreads_on_known_text():
 # --- on the store ---------------------------------------------------------------------------------
 
 
-def test_phrases_of_the_store_count_our_seeds(store):
-    stats = dataset.phrases(store, role="assistant", top=5)
+def test_phrases_of_the_store_count_our_seeds(app):
+    stats = app.dataset.phrases(role="assistant", top=5)
     assert stats.conversations == 10 and stats.offline == 0
     assert {p.role for p in stats.phrases} == {"assistant"}
     assert all(p.conversations >= 3 and p.examples and p.excerpt for p in stats.phrases)
     assert max(sum(1 for p in stats.phrases if p.position == pos) for pos in ("opening", "closing", "any")) <= 5
 
 
-def test_the_avoid_list_leaves_the_offline_templates_out(store, settings, tmp_path):
+def test_the_avoid_list_leaves_the_offline_templates_out(app, tmp_path):
     for key in ("T1-001", "T1-002", "T1-004", "T1-005"):
-        generate_one(store, find(store, key), settings=settings)
-    offline_stats = dataset.phrases(store, role="user", position="opening")
+        app.jobs.generate_now(key)
+    offline_stats = app.dataset.phrases(role="user", position="opening")
     template = "when i look at the numbers i freeze"
     assert any(template in p.text and p.offline == 4 for p in offline_stats.phrases)
-    assert not [p for p in dataset.avoid_phrases(store, share=0.2) if template in p]
+    assert not [p for p in app.dataset.avoid_phrases(share=0.2) if template in p]
     stock = "I have to admit that I keep coming back to the same worry about money"
     rng = random.Random(2)
     for n in range(4):  # four conversations that share the stock sentence and nothing else
         own = [" ".join(f"w{rng.randrange(10**6)}" for _ in range(30)) for _ in range(4)]
         turns = [{"role": "user" if i % 2 == 0 else "assistant", "content": text} for i, text in enumerate(own)]
         turns[0]["content"] = f"{stock}. {turns[0]['content']}"
-        import_paths(store, [conversation_file(tmp_path, f"stock_{n}", turns)])
-    avoid = dataset.avoid_phrases(store, share=0.2)
+        app.conversations.import_files([conversation_file(tmp_path, f"stock_{n}", turns)])
+    avoid = app.dataset.avoid_phrases(share=0.2)
     assert stock.lower() in avoid, avoid
 
 
-def test_diversity_of_the_store_and_of_an_export_selection(store, settings):
-    figures = dataset.diversity(store, threshold=0.8)
+def test_diversity_of_the_store_and_of_an_export_selection(app):
+    assert app.dataset.threshold == 0.8  # the setting's default: pairs at 0.8 or more are near-duplicates
+    figures = app.dataset.diversity()
     assert (figures.conversations, figures.offline, figures.near_duplicate_pairs) == (10, 0, 0)
     assert figures.turns.min >= 2 and sum(figures.turn_counts.values()) == 10
     assert 0 < figures.distinct.distinct_2 < figures.distinct.distinct_3 <= 1
     assert figures.mean_similarity < 0.05
-    generate_twins(store, settings)
-    both = dataset.diversity(store, threshold=0.8, ids=[find(store, "T1-003"), find(store, "T2-014")])
+    generate_twins(app)
+    both = app.dataset.diversity(ids=[app.conversations.find_id("T1-003"), app.conversations.find_id("T2-014")])
     assert (both.conversations, both.offline, both.near_duplicate_pairs, both.mean_similarity) == (2, 2, 1, 1.0)
-    assert dataset.diversity(store, threshold=0.8, include_offline=False).conversations == 10
+    assert app.dataset.diversity(include_offline=False).conversations == 10
     assert json.dumps(both.as_dict())  # what the manifest writes
 
 
-def test_the_prompt_asks_to_avoid_the_datasets_stock_phrases_but_not_its_subject(store, settings):
-    import_paths(store, [REAL_SEEDS])
-    prompt = generation.prepare(store, find(store, "T1-002"), settings=settings).prompt
+def test_the_prompt_asks_to_avoid_the_datasets_stock_phrases_but_not_its_subject(app):
+    app.conversations.import_files([REAL_SEEDS])
+    prompt = app.conversations.prompt("T1-002")
     [line] = [line for line in prompt.request.splitlines() if line.startswith("Phrases to avoid (data): ")]
     phrases = json.loads(line.removeprefix("Phrases to avoid (data): "))
     assert "i love that you" in phrases  # the firm's advisor says it in most of its real conversations

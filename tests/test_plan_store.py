@@ -12,16 +12,8 @@ from brightrun_gen.brightrun import BrightRun
 from brightrun_gen.config import Settings
 from brightrun_gen.domain.models import VARIATION_FIELDS
 from brightrun_gen.errors import InputError
-from brightrun_gen.services.setup import initialize
-from brightrun_gen.store import plan_rows
-from brightrun_gen.store.db import make_engine, read
 from tests.support.paths import REAL_SEEDS, REPO
-
-
-@pytest.fixture
-def app(db_url, settings):
-    with BrightRun(settings, database_url=db_url) as brightrun:
-        yield brightrun
+from tests.support.store_state import set_dimensions
 
 
 def snapshot(app: BrightRun, key: str) -> tuple:
@@ -32,8 +24,7 @@ def snapshot(app: BrightRun, key: str) -> tuple:
 def test_init_stores_the_default_plan_with_variation_and_it_checks_clean(app):
     check = app.plan.check()
     assert (check.rows, check.contradictions) == (90, [])
-    with read(app.engine) as conn:
-        rows = plan_rows.plan_rows(conn)
+    rows = app.plan.rows()
     assert Counter(r.row.dimensions.tier for r in rows) == {1: 40, 2: 35, 3: 15}
     assert all(r.row.variation is not None for r in rows)
     assert set(app.conversations.as_json("T2-001")["metadata"]["variation"]) == set(VARIATION_FIELDS)
@@ -67,8 +58,7 @@ def test_coverage_counts_by_status_and_fill_gaps_reaches_the_target(app):
 
 
 def test_rows_are_filtered_by_their_variation(app):
-    with read(app.engine) as conn:
-        rows = plan_rows.plan_rows(conn)
+    rows = app.plan.rows()
     pushing = {r.row.key for r in rows if r.row.variation.pushback}
     longest = {r.row.key for r in rows if r.row.variation.target_turns == 16}
     assert {r.key for r in app.conversations.list(where={"variation.pushback": ["true"]})} == pushing
@@ -118,12 +108,10 @@ def test_init_refuses_a_catalog_with_contradictions_and_writes_no_plan(empty_url
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     settings = Settings(_env_file=None, anthropic_api_key=None, provider="offline", catalog_dir=catalog_dir,
                         database_url=f"sqlite:///{tmp_path / 'unused.db'}")
-    engine = make_engine(empty_url)
-    with pytest.raises(InputError, match="the plan has contradictions: catalog: ec_07 requires what no persona is"):
-        initialize(engine, settings)
     with BrightRun(settings, database_url=empty_url) as app:
+        with pytest.raises(InputError, match="the plan has contradictions: catalog: ec_07 requires what no persona is"):
+            app.initialize()
         assert app.conversations.status_counts() == {}
-    engine.dispose()
 
 
 def test_init_brings_changed_catalog_entries_up_to_date(db_url, tmp_path):
@@ -141,17 +129,11 @@ def test_init_brings_changed_catalog_entries_up_to_date(db_url, tmp_path):
 
 
 def test_repair_rebuilds_only_contradictory_rows_nobody_has_written(app):
-    from sqlalchemy import update
-
-    from brightrun_gen.store import tables as t
-    from brightrun_gen.store.db import write
-
     assert app.jobs.generate_now("T1-001").status == "generated"
-    with write(app.engine) as conn:  # a plan made under older rules: rows whose persona does not fit
-        for key in ("T1-001", "T2-001"):
-            row = app.conversations.detail(key).row
-            misfit = "andre_williams" if row.dimensions.persona != "andre_williams" else "recent_retiree"
-            conn.execute(update(t.conversations).where(t.conversations.c.key == key).values(persona=misfit))
+    for key in ("T1-001", "T2-001"):  # a plan made under older rules: rows whose persona does not fit
+        row = app.conversations.detail(key).row
+        set_dimensions(app.engine, key, persona="andre_williams" if row.dimensions.persona != "andre_williams"
+                       else "recent_retiree")
     written = snapshot(app, "T1-001")
     assert {c.row for c in app.plan.check().contradictions} >= {"T1-001", "T2-001"}
     assert "`brightrun plan repair` rebuilds the unwritten ones" in "\n".join(app.initialize().lines())

@@ -1,10 +1,10 @@
 """The API key goes to the Messages API and nowhere else.
 
-A canary key drives real work against the local Messages API (direct calls, a queued job, a
-batch, token counting, a refused key, rate limits, bad answers), through the services and
+A canary key drives real work against the local Messages API (jobs of one run at once, a queued
+job, a batch, token counting, a refused key, rate limits, bad answers), through the facade and
 through the CLI as a process, and is then searched for in every value of every table, every
 export file, the CLI's output, every log record (the SDK's and httpx's at DEBUG included)
-and the errors the store kept.
+and the errors the store kept (tests/support/store_state reads those below the facade).
 """
 
 from __future__ import annotations
@@ -15,23 +15,17 @@ import subprocess
 import zipfile
 
 import pytest
-from sqlalchemy import select
 
+from brightrun_gen.brightrun import BrightRun
 from brightrun_gen.config import Settings
 from brightrun_gen.domain.exportformats import FORMATS
 from brightrun_gen.llm.anthropic_provider import AnthropicSettings
 from brightrun_gen.llm.factory import make_provider
-from brightrun_gen.services import exporting, runner as runner_service
-from brightrun_gen.services.estimate import estimate
-from brightrun_gen.services.generation import generate_one
-from brightrun_gen.services.review import review
-from brightrun_gen.store import queue, tables as t
-from brightrun_gen.store.db import make_engine, read
 from tests.support.cli_process import run_cli
 from tests.support.environment import clean_env
 from tests.support.fake_claude import claude_settings
 from tests.support.fake_messages_api import FakeMessagesAPI
-from tests.support.store_state import dump_tables, plan_ids
+from tests.support.store_state import dump_tables, plan_ids, stored_errors
 from tests.support.waiting import wait_until
 
 KEY = "sk-ant-api03-SECRET-canary-123"
@@ -44,15 +38,6 @@ REFUSED = ("error", 401, "authentication_error")
 def assert_no_key(text: str, where: str) -> None:
     for fragment in FRAGMENTS:
         assert fragment not in text, f"the API key leaks into {where}"
-
-
-def stored_errors(engine) -> list[str]:
-    q, c, g = t.generation_queue.c, t.conversations.c, t.generation_logs.c
-    with read(engine) as conn:
-        errors = list(conn.scalars(select(q.error).where(q.error.is_not(None))))
-        errors += list(conn.scalars(select(c.last_error).where(c.last_error.is_not(None))))
-        errors += list(conn.scalars(select(g.error).where(g.error.is_not(None))))
-    return errors
 
 
 def claude(fake: FakeMessagesAPI, **overrides) -> Settings:
@@ -92,58 +77,55 @@ def test_a_key_pasted_into_the_wrong_setting_is_not_echoed_by_its_error(monkeypa
     assert caught.value.__suppress_context__  # pydantic's error, which holds the value, is not chained
 
 
-# --- services ----------------------------------------------------------------------------------
+# --- the facade --------------------------------------------------------------------------------
 
 
-def test_the_key_is_in_no_table_export_log_or_error(store, tmp_path, caplog):
+def test_the_key_is_in_no_table_export_log_or_error(db_url, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     for name in LOGGERS:
         caplog.set_level(logging.DEBUG, logger=name)
-    with FakeMessagesAPI(batch_polls_until_done=1) as fake:
-        settings = claude(fake)
-        single, refused, *queued = plan_ids(store, 7)
-        batched = plan_ids(store, 2, offset=7)
+    with FakeMessagesAPI(batch_polls_until_done=1) as fake, BrightRun(claude(fake), database_url=db_url) as app:
+        single, refused, *queued = plan_ids(app.engine, 7)
+        batched = plan_ids(app.engine, 2, offset=7)
 
         fake.enqueue("429", "ok")
-        assert generate_one(store, single, settings=settings).status == "generated"
+        assert app.jobs.generate_now(single).status == "generated"
         fake.enqueue(REFUSED)
-        failed = generate_one(store, refused, settings=settings)
+        failed = app.jobs.generate_now(refused)
         assert failed.status == "failed" and "the API key was refused (401)" in failed.error
 
         fake.enqueue("ok", "prose", "ok", REFUSED, "truncated", "truncated", "529", "ok", "ok", "ok")
-        job = runner_service.enqueue(store, kind="selected", conversation_ids=queued, settings=settings)
-        runner_service.Runner(store, settings, concurrency=2).run_until_idle(job.job_id)
+        job = app.jobs.enqueue(kind="selected", ids=queued)
+        app.jobs.runner(concurrency=2).run_until_idle(job.job_id)
 
-        batch = runner_service.enqueue(store, kind="selected", conversation_ids=batched, settings=settings,
-                                       use_batch=True)
-        runner = runner_service.Runner(store, settings)
+        batch = app.jobs.enqueue(kind="selected", ids=batched, use_batch=True)
+        runner = app.jobs.runner()
 
         def batch_done() -> bool:
             runner.run_until_idle(batch.job_id)
-            with read(store) as conn:
-                return queue.get_job(conn, batch.job_id).status == "done"
+            return app.jobs.progress(batch.job_id).status == "done"
 
         wait_until(batch_done, timeout=30, what="the batch job to be done")
-        assert estimate(store, queued[:2], settings=settings).input_tokens > 0
+        assert app.jobs.estimate(queued[:2]).input_tokens > 0
         assert KEY in " ".join(fake.api_keys_seen())  # the key did go where it belongs
 
-    with read(store) as conn:
-        generated = list(conn.scalars(select(t.conversations.c.id).where(t.conversations.c.status == "generated")))
-    assert len(generated) >= 5
-    for cid in generated:
-        review(store, cid, "approve", reviewer="secrets test", notes="fine")
-    exported = []
-    for name, fmt in FORMATS.items():
-        result = exporting.export(store, exporting.ExportRequest(format=name, output=tmp_path / f"out{fmt.suffix}"))
-        # lora-v4 leaves out rows its vocabulary cannot say (and counts them)
-        assert result.conversations + sum(result.left_out.values()) == len(generated)
-        exported += [*result.paths, result.manifest_path]
+        generated = [row.id for row in app.conversations.list(statuses=["generated"])]
+        assert len(generated) >= 5
+        for cid in generated:
+            app.reviews.decide(cid, "approve", reviewer="secrets test", notes="fine")
+        exported = []
+        for name, fmt in FORMATS.items():
+            result = app.exports.write(app.exports.request(format=name, output=tmp_path / f"out{fmt.suffix}"))
+            # lora-v4 leaves out rows its vocabulary cannot say (and counts them)
+            assert result.conversations + sum(result.left_out.values()) == len(generated)
+            exported += [*result.paths, result.manifest_path]
+        errors = stored_errors(app.engine)
+        database = dump_tables(app.engine)
 
-    errors = stored_errors(store)
     assert any("refused (401)" in e for e in errors)
     for error in errors:
         assert_no_key(error, "a stored error message")
-    assert_no_key(dump_tables(store), "the database")
+    assert_no_key(database, "the database")
     for path in exported:
         assert_no_key(export_text(path), f"the export {path.name}")
     assert any(r.name.startswith("anthropic") for r in caplog.records)  # the SDK's debug log was captured
@@ -162,16 +144,16 @@ def export_text(path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def test_a_key_echoed_by_the_server_is_not_stored(store):
+def test_a_key_echoed_by_the_server_is_not_stored(db_url):
     """A gateway that repeats the key it was given in its error message must not put it in the store."""
-    with FakeMessagesAPI() as fake:
-        settings = claude(fake, sdk_max_retries=0)
-        [cid] = plan_ids(store, 1)
+    with FakeMessagesAPI() as fake, BrightRun(claude(fake, sdk_max_retries=0), database_url=db_url) as app:
+        [cid] = plan_ids(app.engine, 1)
         fake.enqueue(("error", 400, "invalid_request_error", f"key {KEY} is not allowed for this model"))
-        result = generate_one(store, cid, settings=settings)
+        result = app.jobs.generate_now(cid)
+        database = dump_tables(app.engine)
     assert result.status == "failed" and "rejected the request (400)" in result.error
     assert_no_key(result.error, "the result's error")
-    assert_no_key(dump_tables(store), "the database")
+    assert_no_key(database, "the database")
 
 
 # --- the CLI as a process ----------------------------------------------------------------------
@@ -215,12 +197,9 @@ def test_the_cli_never_prints_or_stores_the_key(tmp_path):
     for command, result in outputs:
         assert_no_key(result.stdout, f"the stdout of `brightrun {command}`")
         assert_no_key(result.stderr, f"the stderr of `brightrun {command}`")
-    engine = make_engine(db_url)
-    try:
-        assert_no_key(dump_tables(engine), "the database written by the CLI")
-        assert any("refused (401)" in e for e in stored_errors(engine))
-    finally:
-        engine.dispose()
+    with BrightRun(Settings(_env_file=None), database_url=db_url) as app:
+        assert_no_key(dump_tables(app.engine), "the database written by the CLI")
+        assert any("refused (401)" in e for e in stored_errors(app.engine))
     exports = [p for p in tmp_path.iterdir() if p.name.startswith("cli") and not p.name.startswith("cli.db")]
     assert len(exports) == 4  # each file and its manifest
     for path in exports:

@@ -1,26 +1,27 @@
-"""The store on SQLite and PostgreSQL: schema, migrations, init, versions, metadata."""
+"""The store on SQLite and PostgreSQL: schema, migrations, init, versions, metadata, the index's
+writes and the columns' limits. Its subject is the store, so it works on the store directly; the
+app's tests go through the facade (tests/test_migrations.py has each migration's own test)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import func, inspect, select, text
+import pytest
+from pydantic import ValidationError
+from sqlalchemy import String, inspect, select
 
 from brightrun_gen.config import Settings
-from brightrun_gen.domain.models import Turn
+from brightrun_gen.domain import models, seedfiles, similarity
+from brightrun_gen.domain.catalog import build_plan, load_catalog
+from brightrun_gen.domain.models import VARIATION_FIELDS, Turn
 from brightrun_gen.services.setup import initialize
-from brightrun_gen.store import conversations as conv_store, tables as t
+from brightrun_gen.store import conversations as conv_store, signatures as sig_store, tables as t
 from brightrun_gen.store.db import make_engine, read, write
 from brightrun_gen.store.ddl import postgres_ddl
-from brightrun_gen.domain.models import VARIATION_FIELDS
 from brightrun_gen.store.migrations import MIGRATIONS, applied_versions, latest_version, migrate
+from tests.support.store_state import table_counts
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _counts(engine) -> dict[str, int]:
-    with read(engine) as conn:
-        return {table.name: conn.scalar(select(func.count()).select_from(table)) for table in t.metadata.sorted_tables}
 
 
 def test_schema_sql_is_generated_from_metadata():
@@ -52,37 +53,19 @@ def test_old_database_is_upgraded_in_place(empty_url):
     engine.dispose()
 
 
-def test_migration_9_adds_the_failed_attempt_columns_and_template_shares_in_place(empty_url):
-    """A database from before migration 9: its conversations and templates gain the new columns, rows kept."""
-    engine = make_engine(empty_url)
-    migrate(engine, upto=2)
-    with write(engine) as conn:
-        for table, column in (("conversations", "prior_status"), ("conversations", "failed_at"),
-                              ("prompt_templates", "share")):
-            conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
-        conn.execute(t.prompt_templates.insert().values(name="tier1_arc", tier=1, body="b", placeholders=[],
-                                                        response_schema={}, active=True, content_hash="h"))
-    assert "failed-attempt marker and prior status on conversations, template version shares" in migrate(engine)
-    with read(engine) as conn:
-        columns = {c["name"] for c in inspect(conn).get_columns("conversations")}
-        assert {"prior_status", "failed_at"} <= columns
-        assert conn.scalar(select(t.prompt_templates.c.share)) == 100
-    engine.dispose()
-
-
 def test_init_loads_everything_once_and_is_idempotent(engine):
     settings = Settings(_env_file=None, anthropic_api_key=None)
     first = initialize(engine, settings)
     assert first.planned_added == 90
     assert first.templates_added == 3
     assert sum(r.outcome == "imported" for r in first.seeds) == 10, [r.line() for r in first.seeds]
-    before = _counts(engine)
+    before = table_counts(engine)
     assert before["conversations"] == 100
     assert before["personas"] >= 7
     second = initialize(engine, settings)
     assert (second.planned_added, second.catalog_added, second.templates_added) == (0, 0, 0)
     assert all(r.outcome == "duplicate" for r in second.seeds)
-    assert _counts(engine) == before
+    assert table_counts(engine) == before
 
 
 def test_plan_rows_carry_all_dimensions(store):
@@ -112,7 +95,7 @@ def test_new_version_never_replaces_an_approved_one(store):
 
 
 def test_failed_multi_table_write_leaves_nothing(store):
-    before = _counts(store)
+    before = table_counts(store)
     try:
         with write(store) as conn:
             cid = conv_store.insert_conversation(conn, "half", conv_store.get_row(conn, 1).dimensions,
@@ -121,7 +104,7 @@ def test_failed_multi_table_write_leaves_nothing(store):
             raise RuntimeError("crash in the middle")
     except RuntimeError:
         pass
-    assert _counts(store) == before
+    assert table_counts(store) == before
 
 
 def test_metadata_is_flattened_queryable_and_restored(store):
@@ -145,3 +128,43 @@ def test_filters_by_dimension_status_and_persona_text(store):
     assert len(rows) == 15 and all(r.dimensions.tier == 3 for r in rows)
     marcus = conv_store.list_conversations(store, conv_store.ConversationQuery(persona_text="overwhelmed avoider"))
     assert marcus and all(r.dimensions.persona == "marcus_thompson" for r in marcus)
+
+
+def test_indexing_the_same_version_twice_at_once_is_harmless(store):
+    with read(store) as conn:
+        ids = [conv_store.find_id(conn, "seed_01")]
+        texts = sig_store.current_texts(conn, ids)
+    [(cid, (version, turns))] = texts.items()
+    row = sig_store.IndexRow(cid, version, b"\0" * 512, len(turns), 1, list(range(similarity.BANDS)))
+    for _ in range(2):  # a runner and `brightrun dedupe` writing the same rows: neither fails
+        with write(store) as conn:
+            sig_store.save(conn, [row])
+    assert table_counts(store)["conversation_signatures"] == 10
+
+
+def test_model_limits_equal_the_column_lengths():
+    """A value that validates always fits its column, on PostgreSQL too."""
+    catalog = load_catalog(REPO / "seeds" / "catalog")
+    dims = build_plan(catalog)[0].dimensions.model_dump()
+    record = {"key": "k", "dimensions": dims, "turns": [{"role": "user", "content": "hi"}]}
+    checks = [(models.Dimensions, dims, t.conversations, name) for name in dims if name != "tier"]
+    checks += [(models.ConversationRecord, record, t.conversations, "key")]
+    for model, entry, table in [(models.Persona, catalog.personas[0], t.personas),
+                                (models.Topic, catalog.topics[0], t.topics),
+                                (models.Emotion, catalog.emotions[0], t.emotions),
+                                (models.Arc, catalog.arcs[0], t.emotional_arcs),
+                                (models.VocabEntry, catalog.intents[0], t.vocabulary)]:
+        checks += [(model, entry.model_dump(), table, name) for name in entry.model_dump() if name in table.c]
+    for model, valid, table, name in checks:
+        if not isinstance(table.c[name].type, String) or table.c[name].type.length is None:
+            continue
+        length = table.c[name].type.length
+        try:
+            model.model_validate({**valid, name: "x" * length})
+        except ValidationError as exc:  # a closed set of values, such as an emotion's valence
+            assert {e["type"] for e in exc.errors()} == {"literal_error"}, (model, name)
+            continue
+        with pytest.raises(ValidationError, match="string_too_long"):
+            model.model_validate({**valid, name: "x" * (length + 1)})
+    assert seedfiles.METADATA_KEY_MAX == t.conversation_metadata.c.key.type.length
+    assert seedfiles.MODEL_NAME_MAX == t.conversations.c.model.type.length

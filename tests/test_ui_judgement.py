@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from brightrun_gen.brightrun import BrightRun
 from brightrun_gen.config import get_settings
-from brightrun_gen.services import review
-from brightrun_gen.services.browse import conversation_detail
-from brightrun_gen.store import judgements as judge_store
 from tests.support.fake_messages_api import FakeMessagesAPI
 from tests.support.apptest import button, open_page, run_app, unescaped
 
@@ -19,10 +16,10 @@ def table_with(at, column: str):
     return found[0]
 
 
-def test_the_review_page_shows_the_judgement_beside_the_breakdown(page_store):
+def test_the_review_page_shows_the_judgement_beside_the_breakdown(page_app):
     at = open_page("review", id="1")
     [metric] = [m for m in at.metric if m.label == "Judge score"]
-    judged = judge_store.current_judgement(page_store, 1)
+    judged = page_app.conversations.as_json(1)["judgement"]
     assert metric.value == f"{judged['score']:.1f} / 5" and judged["provider"] == "offline"
     assert any("offline judge (heuristics, no model)" in unescaped(c.value) for c in at.caption)
     assert any(unescaped(w.value) == judged["flag_reason"] for w in at.warning), "a flagged conversation says why"
@@ -34,15 +31,14 @@ def test_the_review_page_shows_the_judgement_beside_the_breakdown(page_store):
     assert not [b for b in at.button if b.key == "repair_with_notes"], "only on Needs edit"
 
 
-def test_regenerate_with_my_notes_then_approve_the_earlier_version(page_store):
-    review.review(page_store, 2, "needs_edit", "Ana", "Turn 4 repeats turn 2; end with a date.")
+def test_regenerate_with_my_notes_then_approve_the_earlier_version(page_app):
+    page_app.reviews.decide(2, "needs_edit", reviewer="Ana", notes="Turn 4 repeats turn 2; end with a date.")
     at = open_page("review", id="2")
     assert "Turn 4 repeats turn 2; end with a date." in [t.value for t in at.text]
     at.button(key="repair_with_notes").click().run()
     assert not at.exception and any("new version with your notes" in t.value for t in at.toast)
-    with BrightRun(get_settings()) as app:
-        app.jobs.run(app.jobs.active_ids())
-    assert conversation_detail(page_store, 2).row.current_version == 2
+    page_app.jobs.run(page_app.jobs.active_ids())
+    assert page_app.conversations.detail(2).row.current_version == 2
     at = open_page("review", id="2")
     picker = at.selectbox(key="judge_version_2_2")
     assert [label.split(" · ")[:2] for label in picker.options] == [["v1", "generated"],
@@ -51,9 +47,9 @@ def test_regenerate_with_my_notes_then_approve_the_earlier_version(page_store):
     picker.select(1).run()
     at.button(key="approve_version").click().run()
     assert not at.exception
-    row = conversation_detail(page_store, 2).row
+    row = page_app.conversations.detail(2).row
     assert (row.status, row.current_version) == ("approved", 1)
-    assert review.history(page_store, 2)[-1]["version"] == 1
+    assert page_app.reviews.history(2)[-1]["version"] == 1
 
 
 def test_the_activity_page_has_template_scorecards(page_store):

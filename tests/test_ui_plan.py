@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-from brightrun_gen.services import planning
-from brightrun_gen.services.importing import import_paths
-from brightrun_gen.services.voice import derive_voice
 from tests.support.paths import REAL_SEEDS
 from tests.support.apptest import open_page
 
 
-def test_plan_page_shows_a_clean_plan_its_grid_and_fills_gaps(page_store):
+def test_plan_page_shows_a_clean_plan_its_grid_and_fills_gaps(page_app):
     at = open_page("plan")
     assert "90 planned conversations, no contradictions" in at.success[0].value
     grid = at.dataframe[0].value
     assert list(grid.columns)[-2:] == ["scenario", "edge case"] and len(grid) == 8
     assert int(grid.loc["Marcus Thompson – The Overwhelmed Avoider"].sum()) > 0
-    missing = sum(planning.coverage(page_store).gaps(2).values())
+    missing = sum(page_app.plan.coverage().gaps(2).values())
     fill = next(b for b in at.button if b.key == "plan_fill")
     assert f"add {missing} row(s)" in fill.label
     fill.click().run()
     assert not at.exception
-    assert planning.coverage(page_store).gaps(2) == {}
-    assert planning.check(page_store).rows == 90 + missing
+    assert page_app.plan.coverage().gaps(2) == {}
+    assert page_app.plan.check().rows == 90 + missing
     assert any("conversation(s) added" in t.value for t in at.toast)
 
 
@@ -41,10 +38,10 @@ def test_review_page_has_a_prompt_tab_with_the_exact_prompt(page_store):
                for c in at.caption)
 
 
-def test_catalog_shows_the_firm_voice_once_measured(page_store):
+def test_catalog_shows_the_firm_voice_once_measured(page_app):
     at = open_page("catalog")
     assert any("No voice profile yet" in i.value for i in at.info)
-    import_paths(page_store, [REAL_SEEDS])
-    derive_voice(page_store)
+    page_app.conversations.import_files([REAL_SEEDS])
+    page_app.catalog.measure_voice()
     at = open_page("catalog")
     assert any("never addresses the client by name (0 of 31 replies)" in c.value for c in at.code)

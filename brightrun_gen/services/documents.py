@@ -143,3 +143,8 @@ def list_documents(engine: Engine) -> list[doc_store.StoredDocument]:
 
 def chunk_uses(engine: Engine, document_id: int | None = None, *, unused_only: bool = False) -> list[doc_store.ChunkUse]:
     return doc_store.chunk_uses(engine, document_id, unused_only=unused_only)
+
+
+def chunk_detail(engine: Engine, chunk_row_id: int) -> doc_store.ChunkDetail:
+    """One chunk in full: its pages, its place in the document and the upstream's dimensions."""
+    return doc_store.chunk_detail(engine, chunk_row_id)

@@ -107,6 +107,12 @@ def check(engine: Engine) -> PlanCheck:
     return PlanCheck(len(rows), problems)
 
 
+def stored_rows(engine: Engine) -> list[plan_rows.StoredPlanRow]:
+    """The plan's rows in id order, each with its status and variation."""
+    with read(engine) as conn:
+        return plan_rows.plan_rows(conn)
+
+
 def extend(engine: Engine, request: PlanRequest) -> PlanChange:
     """Add balanced rows until the plan has `request.size` rows; rows already there stay as they are."""
     catalog = catalog_repo.load_catalog(engine)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Sequence
+from typing import Any, Sequence
 
 from sqlalchemy import Connection, Engine, delete, func, select
 
 from brightrun_gen.domain.documents import ChunkDraft
+from brightrun_gen.errors import NotFound
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import read
 
@@ -137,6 +138,40 @@ def chunk_uses(engine: Engine, document_id: int | None = None, *, unused_only: b
         stmt = stmt.where(uses.c.uses.is_(None))
     with read(engine) as conn:
         return [ChunkUse(*row) for row in conn.execute(stmt)]
+
+
+@dataclass(frozen=True)
+class ChunkDetail:
+    """One chunk in full: where it sits in its document and what the upstream stage said of it."""
+
+    id: int
+    chunk_id: str
+    document: str
+    chunk_type: str
+    section_heading: str | None
+    position: int
+    page_start: int | None
+    page_end: int | None
+    token_count: int
+    chunk_text: str
+    dimensions: dict[str, Any] | None  # DIMENSION_COLUMNS as stored; None when the chunk has none (our own files)
+    extra: dict[str, Any] | None  # the upstream's other dimension columns, as they came
+
+
+def chunk_detail(engine: Engine, chunk_row_id: int) -> ChunkDetail:
+    stmt = (select(_ch.id, _ch.chunk_id, _d.title, _ch.chunk_type, _ch.section_heading, _ch.position, _ch.page_start,
+                   _ch.page_end, _ch.token_count, _ch.chunk_text, _dim.id.label("dimensions_id"),
+                   *[_dim[name] for name in DIMENSION_COLUMNS], _dim.extra)
+            .join(t.documents, _d.id == _ch.document_id)
+            .outerjoin(t.chunk_dimensions, _dim.chunk_id == _ch.id)
+            .where(_ch.id == chunk_row_id))
+    with read(engine) as conn:
+        row = conn.execute(stmt).first()
+    if row is None:
+        raise NotFound(f"chunk {chunk_row_id} does not exist")
+    found = row._mapping
+    dimensions = {name: found[name] for name in DIMENSION_COLUMNS} if found["dimensions_id"] is not None else None
+    return ChunkDetail(*row[:10], dimensions, found["extra"])
 
 
 def searchable_chunks(conn: Connection, ids: Sequence[int] | None = None) -> list[SearchableChunk]:

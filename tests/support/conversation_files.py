@@ -6,8 +6,6 @@ import json
 import random
 from pathlib import Path
 
-from brightrun_gen.services.browse import find_id
-from brightrun_gen.errors import NotFound
 from tests.support.paths import REPO
 
 SEED_01 = REPO / "seeds" / "conversations" / "seed_01_marcus_401k_match.json"
@@ -39,11 +37,3 @@ def conversation_file(tmp_path: Path, key: str, turns: list[dict], source: str =
 
 def seed_01_turns() -> list[dict]:
     return json.loads(SEED_01.read_text(encoding="utf-8"))["conversations"][0]["turns"]
-
-
-def find(store, key: str) -> int | None:
-    """The id of the conversation with this key, or None."""
-    try:
-        return find_id(store, key)
-    except NotFound:
-        return None

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from brightrun_gen.config import Settings
+from brightrun_gen.brightrun import BrightRun
 from brightrun_gen.domain.models import OFFLINE_MODEL
 from brightrun_gen.llm.offline import OfflineProvider
 from brightrun_gen.services import generation
-from brightrun_gen.services.browse import find_id
 
 FIRST, SECOND = "T1-003", "T2-014"
 
@@ -24,10 +23,13 @@ class RepeatingProvider:
         return self.answer
 
 
-def generate_twins(engine, settings: Settings | None = None, keys: tuple[str, str] = (FIRST, SECOND)) -> None:
-    """Generate both rows, the first and then the second, with the first row's offline answer."""
-    ids = [find_id(engine, key) for key in keys]
-    answer = OfflineProvider().generate(generation.prepare(engine, ids[0], settings=settings).prompt)
+def generate_twins(app: BrightRun, keys: tuple[str, str] = (FIRST, SECOND)) -> None:
+    """Generate both rows, the first and then the second, with the first row's offline answer.
+
+    The generation service is called with a provider of the test's own: no setting chooses one
+    that repeats an answer."""
+    ids = [app.conversations.find_id(key) for key in keys]
+    answer = OfflineProvider().generate(generation.prepare(app.engine, ids[0], settings=app.settings).prompt)
     for cid in ids:
-        assert generation.generate_one(engine, cid, settings=settings,
+        assert generation.generate_one(app.engine, cid, settings=app.settings,
                                        provider=RepeatingProvider(answer)).status == "generated"
