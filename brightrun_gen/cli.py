@@ -10,7 +10,7 @@ from brightrun_gen import cli_dataset, cli_documents, cli_export, cli_generate, 
 from brightrun_gen.cli_judge import show_judgement
 from brightrun_gen.cli_common import LOG_LEVELS, app_for, configure_logging, parse_where, print_json
 from brightrun_gen.config import get_settings
-from brightrun_gen.domain.models import STATUSES
+from brightrun_gen.domain.vocabulary import STATUSES
 from brightrun_gen.errors import BrightRunError, InputError
 
 

@@ -6,7 +6,7 @@ import argparse
 
 from brightrun_gen.cli_common import app_for, parse_where, print_json
 from brightrun_gen.domain.exportformats import FORMATS
-from brightrun_gen.domain.models import STATUSES
+from brightrun_gen.domain.vocabulary import STATUSES
 
 ANY_STATUS = "any"
 

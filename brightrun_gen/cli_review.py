@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from brightrun_gen.cli_common import app_for, print_json
-from brightrun_gen.domain.models import DECISION_LABELS
+from brightrun_gen.domain.vocabulary import DECISION_LABELS
 
 ACTIONS = ("approve", "needs-edit", "reject")
 

@@ -4,7 +4,7 @@ import random
 
 import streamlit as st
 
-from brightrun_gen.domain.models import FILTER_LABELS
+from brightrun_gen.domain.vocabulary import FILTER_LABELS
 from pages.common import PROGRESS_POLL_SECONDS, act, active_progress, app, shared_read, show_notices, sidebar
 from pages.dashboard_dialogs import (
     CONFIRM_KEY, PREVIEW_KEY, ask_to_confirm, confirm_generation, preview_dialog, start_or_confirm,

@@ -7,7 +7,7 @@ import streamlit as st
 
 from brightrun_gen.config import get_settings
 from brightrun_gen.domain.exportformats import FORMATS
-from brightrun_gen.domain.models import DIMENSIONS, STATUS_LABELS, WRITTEN
+from brightrun_gen.domain.vocabulary import DIMENSIONS, STATUS_LABELS, WRITTEN
 from brightrun_gen.errors import BrightRunError
 from pages.common import app, notify, notify_error, show_error, sidebar
 

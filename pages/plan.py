@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from brightrun_gen.domain.models import STATUS_LABELS
+from brightrun_gen.domain.vocabulary import STATUS_LABELS
 from pages.common import act, app, sidebar
 
 sidebar()

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from brightrun_gen.domain.markdown import escape_markdown
-from brightrun_gen.domain.models import STATUS_LABELS, WRITTEN
+from brightrun_gen.domain.vocabulary import STATUS_LABELS, WRITTEN
 from brightrun_gen.errors import BrightRunError, NotFound
 from pages.common import AVATARS, app, notify, show_error, sidebar
 from pages.review_annotations import show_turn_annotation

@@ -4,7 +4,7 @@ import streamlit as st
 
 from brightrun_gen.config import get_settings
 from brightrun_gen.domain.markdown import escape_markdown
-from brightrun_gen.domain.models import DECISION_LABELS
+from brightrun_gen.domain.vocabulary import DECISION_LABELS
 from brightrun_gen.errors import BrightRunError
 from pages.common import app, decision_reviewer, forget_shared_reads, notify, notify_error, signed_in_identity
 

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from brightrun_gen.domain.models import DECISION_LABELS
+from brightrun_gen.domain.vocabulary import DECISION_LABELS
 
 
 def show_quality(app, view) -> None:

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from brightrun_gen.domain import exportformats as fmts
-from brightrun_gen.domain.models import Advisor, Dimensions, StoredTurn
+from brightrun_gen.domain.models import Advisor, Dimensions
+from brightrun_gen.domain.stored import StoredTurn
 from brightrun_gen.domain.seedfiles import parse_seed_file
 from brightrun_gen.errors import InputError, NotFound
 from tests.support.cli_process import run_cli as run

@@ -6,13 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from brightrun_gen.domain.models import (
-    BrightRunFile,
-    ConversationRecord,
-    DatasetInfo,
-    Dimensions,
-    Turn,
-)
+from brightrun_gen.domain.models import BrightRunFile, ConversationRecord, DatasetInfo, Dimensions, Turn
 from brightrun_gen.domain.seedfiles import parse_seed_file, parse_seed_text
 from brightrun_gen.errors import SeedFileError
 from tests.support.paths import REAL_SEEDS

@@ -19,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from brightrun_gen.domain.models import OFFLINE_MODEL, GeneratedTurn, Turn
+from brightrun_gen.domain.models import GeneratedTurn, Turn
+from brightrun_gen.domain.vocabulary import OFFLINE_MODEL
 
 SOURCES = ("model", "offline", "import")
 SOURCE_LABELS = {"model": "model", "offline": "offline placeholder", "import": "from the imported file",

@@ -1,5 +1,7 @@
-"""The one set of models: catalog entries, planned rows, the conversation schema, the statuses,
-and the turns and review events the store reads back.
+"""The one set of models: catalog entries, planned rows and the conversation schema.
+
+The statuses and labels are in `vocabulary`; what the store reads back (turns, review events) in
+`stored`.
 
 The JSON schema sent to Claude, the validation of its answer, the importers and the exporters
 all use `GeneratedConversation` / `Turn`, so a conversation means the same thing everywhere.
@@ -7,9 +9,7 @@ all use `GeneratedConversation` / `Turn`, so a conversation means the same thing
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated, Literal, NamedTuple
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,53 +30,6 @@ GENERATED_TURNS_MAX = 40
 Key = Annotated[str, Field(max_length=KEY_MAX)]
 Label = Annotated[str, Field(max_length=LABEL_MAX)]
 Name = Annotated[str, Field(max_length=NAME_MAX)]
-
-# The model name the offline generator writes: labelled as such everywhere, left out of exports
-# unless asked for.
-OFFLINE_MODEL = "offline"
-
-STATUSES = (
-    "not_generated",
-    "queued",
-    "generating",
-    "generated",
-    "approved",
-    "needs_edit",
-    "rejected",
-    "failed",
-    "seed",
-)
-
-# Groups of statuses, each named once for what it means.
-DECISIONS = ("approved", "needs_edit", "rejected")  # a reviewer's decision about the current text
-WRITTEN = ("generated", "seed", "approved", "needs_edit", "rejected")  # has text to review, analyse or export
-GENERATABLE = ("not_generated", "failed")  # what "generate all" takes when no status is chosen
-KEPT = ("seed", "approved")  # never sent to the model from a selection: examples and final text
-BUSY = ("queued", "generating")
-
-STATUS_LABELS = {
-    "not_generated": "Not Generated", "queued": "Queued", "generating": "Generating", "generated": "Generated",
-    "approved": "Approved", "needs_edit": "Needs Edit", "rejected": "Rejected", "failed": "Failed", "seed": "Seed",
-}
-DECISION_LABELS = {"approved": "Approved", "needs_edit": "Needs edit", "rejected": "Rejected"}
-# Badge colors; the grid uses the same meaning (grey idle, blue busy, green good, orange/red bad).
-STATUS_COLORS = {
-    "not_generated": "gray", "queued": "blue", "generating": "blue", "generated": "violet", "approved": "green",
-    "needs_edit": "orange", "rejected": "red", "failed": "red", "seed": "gray",
-}
-
-# The dimensions a reviewer filters by, in widget order, with their labels; each is a column of
-# `conversations`.
-DIMENSION_LABELS = {
-    "persona": "Persona", "emotion_start": "Emotion at start", "emotion_end": "Emotion at end",
-    "content_category": "Content category", "intent": "Intent", "tone": "Tone", "topic_cluster": "Topic cluster",
-    "outcome_type": "Outcome type", "tier": "Tier",
-}
-DIMENSIONS = tuple(DIMENSION_LABELS)
-# The dashboard's filter widgets, in order: the dimensions, then status.
-FILTER_LABELS = {**DIMENSION_LABELS, "status": "Status"}
-TIER_LABELS = {1: "1 – emotional arc", 2: "2 – scenario", 3: "3 – edge case"}
-
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -443,43 +396,3 @@ class BrightRunFile(Strict):
     dataset: DatasetInfo
     advisor: Advisor | None = None
     conversations: list[ConversationRecord]
-
-
-# --- read back from the store --------------------------------------------------------------
-
-
-class StoredTurn(NamedTuple):
-    """A turn as the store gives it back: its role, its text, its place (from 0) in its version
-    and its annotations (None when not read or not known).
-
-    Not a `Turn`: the text was validated on the way in, and an export reads 120,000 turns at a
-    time, where a tuple costs a tenth of as many pydantic models. An export's checks still name
-    a bad turn.
-    """
-
-    role: str
-    content: str
-    position: int
-    annotation: dict | None = None
-
-    @property
-    def word_count(self) -> int:
-        """As the store counts it when it saves the turn."""
-        return len(self.content.split())
-
-
-@dataclass(frozen=True)
-class ReviewEvent:
-    """One reviewer decision about one version of a conversation: a row of the audit trail."""
-
-    id: int
-    version: int
-    action: str  # one of DECISIONS
-    reviewer: str
-    notes: str | None
-    at: datetime | None
-
-    def as_dict(self) -> dict:
-        """The history row the review page and the CLI show."""
-        return {"id": self.id, "version": self.version, "action": self.action, "reviewer": self.reviewer,
-                "notes": self.notes, "at": self.at}

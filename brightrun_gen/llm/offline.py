@@ -12,7 +12,7 @@ import hashlib
 import json
 import random
 
-from brightrun_gen.domain.models import OFFLINE_MODEL
+from brightrun_gen.domain.vocabulary import OFFLINE_MODEL
 from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.domain.prompts import RenderedPrompt
 from brightrun_gen.llm.base import Answer, StructuredPrompt

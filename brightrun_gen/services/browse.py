@@ -7,7 +7,7 @@ from typing import Sequence
 import pandas as pd
 from sqlalchemy import Engine
 
-from brightrun_gen.domain.models import DIMENSIONS
+from brightrun_gen.domain.vocabulary import DIMENSIONS
 from brightrun_gen.services import knowledge
 from brightrun_gen.store import (
     catalog_repo, conversations as conv_store, judgements as judge_store, listing, logs as log_store, queue,

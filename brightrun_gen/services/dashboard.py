@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from brightrun_gen.domain.markdown import escape_markdown
-from brightrun_gen.domain.models import (
+from brightrun_gen.domain.vocabulary import (
     BUSY, DIMENSIONS, FILTER_LABELS, OFFLINE_MODEL, STATUS_COLORS, STATUS_LABELS, TIER_LABELS, WRITTEN,
 )
 from brightrun_gen.services import browse, generation_plans, planning, runner

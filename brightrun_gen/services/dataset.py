@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from brightrun_gen.domain import phrases as phrasing, similarity
 from brightrun_gen.domain.diversity import Diversity, distinct_n, diversity as diversity_figures
-from brightrun_gen.domain.models import OFFLINE_MODEL, STATUSES
+from brightrun_gen.domain.vocabulary import OFFLINE_MODEL, STATUSES
 from brightrun_gen.domain.ngrams import TextConversation
 from brightrun_gen.domain.phrases import POSITIONS, ROLES, PhraseStats
 from brightrun_gen.errors import InputError

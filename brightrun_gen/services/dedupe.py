@@ -18,8 +18,9 @@ import numpy as np
 from sqlalchemy import Connection, Engine
 
 from brightrun_gen.domain import similarity
-from brightrun_gen.domain.models import OFFLINE_MODEL
-from brightrun_gen.domain.models import STATUSES, WRITTEN, Turn
+from brightrun_gen.domain.vocabulary import OFFLINE_MODEL
+from brightrun_gen.domain.models import Turn
+from brightrun_gen.domain.vocabulary import STATUSES, WRITTEN
 from brightrun_gen.domain.similarity import MIN_THRESHOLD
 from brightrun_gen.errors import InputError
 from brightrun_gen.store import conversations as conv_store, signatures as store

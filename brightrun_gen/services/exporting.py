@@ -24,7 +24,8 @@ from brightrun_gen.domain import exportformats as fmts
 from brightrun_gen.domain.exportformats import (
     ExportContext, ExportConversation, ExportFormat, FileTotals, InvalidExportRecord,
 )
-from brightrun_gen.domain.models import DIMENSION_NAMES, OFFLINE_MODEL, STATUSES
+from brightrun_gen.domain.models import DIMENSION_NAMES
+from brightrun_gen.domain.vocabulary import OFFLINE_MODEL, STATUSES
 from brightrun_gen.errors import InputError
 from brightrun_gen.services import dataset, dedupe
 from brightrun_gen.services.exportwriters import ExportedFile, FileSink, open_sink

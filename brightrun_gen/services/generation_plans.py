@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from brightrun_gen.config import Settings
-from brightrun_gen.domain.models import BUSY, DECISION_LABELS, GENERATABLE, KEPT
+from brightrun_gen.domain.vocabulary import BUSY, DECISION_LABELS, GENERATABLE, KEPT
 from brightrun_gen.errors import InputError
 from brightrun_gen.services import runner
 from brightrun_gen.store import conversations as conv_store

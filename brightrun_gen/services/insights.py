@@ -8,7 +8,7 @@ from typing import Sequence
 import pandas as pd
 from sqlalchemy import Engine
 
-from brightrun_gen.domain.models import OFFLINE_MODEL, WRITTEN
+from brightrun_gen.domain.vocabulary import OFFLINE_MODEL, WRITTEN
 from brightrun_gen.errors import InputError
 from brightrun_gen.services import templates
 from brightrun_gen.services.browse import persona_labels

@@ -10,7 +10,7 @@ from typing import Sequence
 from sqlalchemy import Connection, Engine
 
 from brightrun_gen.config import Settings, get_settings
-from brightrun_gen.domain.models import STATUS_LABELS, WRITTEN
+from brightrun_gen.domain.vocabulary import STATUS_LABELS, WRITTEN
 from brightrun_gen.errors import InputError
 from brightrun_gen.services import templates
 from brightrun_gen.services.browse import persona_labels

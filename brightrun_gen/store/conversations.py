@@ -9,7 +9,9 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy import Connection, Engine, and_, bindparam, case, func, or_, select, update
 
-from brightrun_gen.domain.models import BUSY, DIMENSION_NAMES, VARIATION_FILTERS, Dimensions, StoredTurn, Turn, variation_value
+from brightrun_gen.domain.models import DIMENSION_NAMES, VARIATION_FILTERS, Dimensions, Turn, variation_value
+from brightrun_gen.domain.stored import StoredTurn
+from brightrun_gen.domain.vocabulary import BUSY
 from brightrun_gen.errors import InputError, NotFound
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import read

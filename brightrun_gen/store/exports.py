@@ -14,7 +14,8 @@ from typing import Iterator, Sequence
 from sqlalchemy import Connection, Engine, and_, func, null, or_, select
 
 from brightrun_gen.domain.exportformats import PARTS, ExportConversation, Generation
-from brightrun_gen.domain.models import DIMENSION_NAMES, Advisor, Catalog, Dimensions, ReviewEvent, StoredTurn
+from brightrun_gen.domain.models import DIMENSION_NAMES, Advisor, Catalog, Dimensions
+from brightrun_gen.domain.stored import ReviewEvent, StoredTurn
 from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.errors import NotFound
 from brightrun_gen.store import catalog_repo, knowledge, tables as t

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from brightrun_gen.domain.models import BUSY
+from brightrun_gen.domain.vocabulary import BUSY
 from brightrun_gen.errors import NotFound
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import read, write

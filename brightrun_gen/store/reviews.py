@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, select
 
-from brightrun_gen.domain.models import ReviewEvent
+from brightrun_gen.domain.stored import ReviewEvent
 from brightrun_gen.errors import NotFound
 from brightrun_gen.store import tables as t
 from brightrun_gen.store.db import read

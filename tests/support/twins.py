@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from brightrun_gen.brightrun import BrightRun
-from brightrun_gen.domain.models import OFFLINE_MODEL
+from brightrun_gen.domain.vocabulary import OFFLINE_MODEL
 from brightrun_gen.llm.offline import OfflineProvider
 from brightrun_gen.services import generation
 

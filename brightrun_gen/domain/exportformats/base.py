@@ -10,7 +10,8 @@ from functools import cached_property
 from typing import Any, Callable, Literal, Mapping
 
 from brightrun_gen.domain.exportformats.system_prompt import advisor_system_prompt
-from brightrun_gen.domain.models import Advisor, Catalog, Dimensions, ReviewEvent, StoredTurn
+from brightrun_gen.domain.models import Advisor, Catalog, Dimensions
+from brightrun_gen.domain.stored import ReviewEvent, StoredTurn
 from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.errors import BrightRunError
 

@@ -14,7 +14,9 @@ from brightrun_gen.domain.exportformats.base import (
     PARTS, ExportContext, ExportConversation, ExportFormat, FileTotals, json_text,
 )
 from brightrun_gen.domain.exportformats.checks import order_problem, text_problem
-from brightrun_gen.domain.models import DECISIONS, ConversationRecord, ReviewEvent
+from brightrun_gen.domain.models import ConversationRecord
+from brightrun_gen.domain.stored import ReviewEvent
+from brightrun_gen.domain.vocabulary import DECISIONS
 
 # Keys of a brightrun record's metadata that hold facts the store keeps about the conversation.
 STORE_FACTS = ("generation", "quality", "review", "judgement")

@@ -24,7 +24,9 @@ from typing import Any
 from brightrun_gen.domain.annotations import SCORE_NAMES, V4_CRITERIA
 from brightrun_gen.domain.exportformats import lora_v4_scaffold as scaffold
 from brightrun_gen.domain.exportformats.base import ExportContext, ExportConversation
-from brightrun_gen.domain.models import DECISIONS, Catalog, Emotion, StoredTurn, persona_label
+from brightrun_gen.domain.models import Catalog, Emotion, persona_label
+from brightrun_gen.domain.stored import StoredTurn
+from brightrun_gen.domain.vocabulary import DECISIONS
 
 # Our conversation keys as v4 conversation ids: the same key always gives the same UUID.
 _NAMESPACE = uuid.UUID("5f0c6a52-8d4b-4c1e-9a51-3b7f2e0d4c11")

@@ -14,7 +14,8 @@ from brightrun_gen.domain.exportformats.base import (
     ExportContext, ExportConversation, ExportFormat, FileTotals, json_text,
 )
 from brightrun_gen.domain.exportformats.checks import text_problem
-from brightrun_gen.domain.models import Advisor, StoredTurn
+from brightrun_gen.domain.models import Advisor
+from brightrun_gen.domain.stored import StoredTurn
 
 _CHAT_ROLES = frozenset(("user", "assistant"))
 # Keys a pair gets from the conversation itself; every other stored annotation is kept as it is.
