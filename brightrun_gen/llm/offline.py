@@ -74,6 +74,7 @@ def _script(rng: random.Random, turns: int) -> list[tuple[str, str]]:
 class OfflineProvider:
     name = "offline"
     model = OFFLINE_MODEL
+    account = None  # no rate limits to pace to
 
     def generate(self, prompt: RenderedPrompt) -> Answer:
         p = prompt.parameters

@@ -287,7 +287,8 @@ def progress_view(p: Progress) -> ProgressView:
     elif p.eta_seconds is None:
         eta = "Estimating time left…"
     else:
-        eta = f"Time left: {duration_text(p.eta_seconds)}"
+        paced = f" (paced to your rate limit of {p.paced_by})" if p.paced_by else ""
+        eta = f"Time left: {duration_text(p.eta_seconds)}{paced}"
     cancelled = f" · {p.cancelled} cancelled" if p.cancelled else ""
     cost = f"${p.cost_usd:,.2f}" + (" so far" if p.active else "")
     judged = f" · {p.judged} judged · {p.repaired} repaired · {p.flagged} flagged" if p.judged else ""
