@@ -41,24 +41,27 @@ class Window:
 
     def __init__(self, ceiling: int):
         self.ceiling = max(1, ceiling)
-        self.size = float(self.ceiling)
+        self.size = self.ceiling
         self.epoch = 0  # bumped by each decrease: refusals of calls sent before it do not halve it again
+        self._answers = 0  # answers since the window last grew
         self._lock = threading.Lock()
 
     def slots(self) -> int:
-        return max(1, int(self.size))
+        return self.size
 
     def answered(self) -> None:
         with self._lock:
-            self.size = min(float(self.ceiling), self.size + 1 / self.size)
+            self._answers += 1
+            if self._answers >= self.size and self.size < self.ceiling:
+                self.size, self._answers = self.size + 1, 0
 
     def refused(self, epoch: int) -> None:
         with self._lock:
             if epoch != self.epoch:
                 return
-            self.size, self.epoch = max(1.0, self.size / 2), self.epoch + 1
+            self.size, self.epoch, self._answers = max(1, self.size // 2), self.epoch + 1, 0
             size = self.size
-        logger.info("the API refused a call: at most %s item(s) in flight from now on, growing back", int(size))
+        logger.info("the API refused a call: at most %s item(s) in flight from now on, growing back", size)
 
 
 @dataclass(frozen=True)
