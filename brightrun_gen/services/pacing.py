@@ -125,6 +125,7 @@ class Pacing:
         self._notify = notify  # wakes the runner's loop: a call ended, room may have come back
         self._pacers: dict[tuple[str, str], Pacer] = {}
         self._lock = threading.Lock()
+        self._held: tuple[int, float] | None = None  # (job, since when) the limits hold its claims back
 
     def slots(self) -> int:
         return self.window.slots() if self.enabled else self.window.ceiling
@@ -164,19 +165,28 @@ class Pacing:
         else:
             provider.close()
 
-    def wait_for_ticket(self, provider: Provider, job_id: int, stop: threading.Event) -> Ticket:
-        """Admission for a later call of an item: wait until it fits; the time counts against the job."""
-        started = time.monotonic()
+    def wait_for_ticket(self, provider: Provider, stop: threading.Event) -> Ticket:
+        """Admission for a later call of an item (a regeneration, a repair): wait until it fits."""
         while True:
             tickets, wait = self.admit(provider, 1)
             if tickets:
-                break
+                return tickets[0]
             if stop.wait(wait):
                 raise ProviderError("the runner stopped while a call waited for the rate limit", retryable=True)
-        waited = time.monotonic() - started
+
+    def note_hold(self, job_id: int, *, held: bool, paused: float = 0.0) -> None:
+        """The runner's loop asked to claim for a job and was `held` back, or not: the time the limits held
+        the job's claims (and a shared pause after a 429) counts as the job's waiting time. One loop asks,
+        so the times add up to wall time, unlike the overlapping waits of the item threads."""
+        waited, now = paused, time.monotonic()
+        if self._held and (not held or self._held[0] != job_id):
+            if self._held[0] == job_id:
+                waited += now - self._held[1]
+            self._held = None
+        if held and self._held is None:
+            self._held = (job_id, now)
         if waited > 0.001:
             self.record(job_id, wait_seconds=waited)
-        return tickets[0]
 
     def ended(self, ticket: Ticket, job_id: int, *, used: dict | None, readings: dict, refused: int) -> None:
         """A call ended, answered (`used` is what it used) or not."""
@@ -216,7 +226,7 @@ class PacedProvider:
         return self._call(self._provider.structured, prompt)
 
     def _call(self, method, prompt) -> Answer:
-        ticket = self._ticket or self._pacing.wait_for_ticket(self._provider, self._job_id, self._stop)
+        ticket = self._ticket or self._pacing.wait_for_ticket(self._provider, self._stop)
         self._ticket = None
         try:
             answer = method(prompt)

@@ -183,7 +183,6 @@ class Runner:
         self._wake = threading.Event()
         self._activity = threading.Event()  # an item ended or a call returned: room may have come back
         self.pacing = pacing.Pacing(engine, self.settings, self.concurrency, notify=self._activity.set)
-        self._held_since: float | None = None  # since when the rate limits hold claims back
         self._thread: threading.Thread | None = None
         self.last_error: RunnerError | None = None
 
@@ -279,7 +278,7 @@ class Runner:
         if job is None:
             return [], 0.0
         tickets, wait = self._admit(job, limit)
-        self._note_hold(job.id, held=not tickets, paused=paused)
+        self.pacing.note_hold(job.id, held=not tickets, paused=paused)
         if not tickets:
             return [], wait
         with write(self.engine) as conn:
@@ -306,17 +305,6 @@ class Runner:
         except BrightRunError:  # e.g. no key: the item's own attempt fails it with the reason
             return [pacing.Ticket(None)] * limit, 0.0
         return self.pacing.admit(provider, limit)
-
-    def _note_hold(self, job_id: int, *, held: bool, paused: float) -> None:
-        """Count the time the rate limits held calls back (a shared pause after a 429 included) against the job."""
-        now = time.monotonic()
-        waited = paused
-        if held and self._held_since is None:
-            self._held_since = now
-        elif not held and self._held_since is not None:
-            waited, self._held_since = waited + now - self._held_since, None
-        if waited > 0.001:
-            self.pacing.record(job_id, wait_seconds=waited)
 
     def _reap(self, on_progress) -> None:
         with self._lock:
@@ -365,9 +353,7 @@ class Runner:
             with write(self.engine) as conn:
                 queue.cancel_item(conn, item.id, self.owner)
             return
-        paused = self.backoff.wait(self._stop)
-        if paused > 0.001:
-            self.pacing.record(job.id, wait_seconds=paused)
+        self.backoff.wait(self._stop)
         provider = None
         try:
             provider = self.pacing.paced(self._provider(job), ticket, job.id, self._stop)
