@@ -45,8 +45,8 @@ INSERT INTO pipeline.chunk_dimensions VALUES
 """
 
 
-def test_the_upstream_tables_are_read_read_only_on_postgresql(pg_server, _initialized, settings):
-    database = pg_server.create_database(template=_initialized["postgresql"])
+def test_the_upstream_tables_are_read_read_only_on_postgresql(pg_server, _initialized_postgresql, settings):
+    database = pg_server.create_database(template=_initialized_postgresql)
     with psycopg.connect(host="127.0.0.1", port=pg_server.port, user=pg_server.user, dbname=database,
                          autocommit=True) as conn:
         conn.execute(UPSTREAM_DDL)
