@@ -64,6 +64,7 @@ def test_admission_waits_for_the_bucket_instead_of_sending_into_it(store):
         assert f"{len(refused)} call(s) refused by the rate limits" in dashboard.progress_view(snap).counts
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_a_refusal_halves_the_calls_in_flight_and_answers_grow_them_back(store, caplog):
     with FakeMessagesAPI(latency=0.3) as fake:
