@@ -257,6 +257,10 @@ class Jobs(_Noun):
         """A new budget cap; a job stopped at its cap goes on (run it with `run`). Items taken again."""
         return budget.raise_cap(self.engine, job_id, max_cost)
 
+    def batch_advice(self, count: int, *, provider: str | None = None, model: str | None = None) -> str | None:
+        """Why Message Batches would pay for `count` conversations, when the known rate limit makes them slow."""
+        return estimating.batch_advice(self.engine, self.app.settings, count, provider=provider, model=model)
+
 
 class Reviews(_Noun):
     """Decisions on written conversations, their audit trail and the review queue."""

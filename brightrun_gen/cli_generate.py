@@ -77,6 +77,9 @@ def cmd_generate(args) -> int:
     result = app.jobs.enqueue(kind=kind, ids=ids, where=where, provider=args.provider, model=args.model,
                               concurrency=args.concurrency, use_batch=args.batch, max_cost=args.max_cost)
     print(f"job {result.job_id}: {result.enqueued} queued" + (f", {result.skipped} already queued" if result.skipped else ""))
+    advice = None if args.batch else app.jobs.batch_advice(result.enqueued, provider=args.provider, model=args.model)
+    if advice:
+        print(advice, file=sys.stderr)
     return _run_jobs(app, [result.job_id], args.concurrency)
 
 

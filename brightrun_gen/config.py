@@ -79,6 +79,13 @@ class Settings(BaseSettings):
     sdk_max_retries: int = Field(2, description="the SDK's own retries for 429/529/5xx")
     regenerate_attempts: int = Field(3, description="attempts when an answer fails validation")
     concurrency: int = Field(4, description="conversations generated at once by one runner")
+    pace_rate_limits: bool = Field(
+        True, description="start a call only when the tokens it is expected to use fit the rate limits the API "
+                          "reports (anthropic-ratelimit-* headers, shared by every worker of the database), and halve "
+                          "the calls in flight when one is refused; false: full concurrency, back off on 429 only")
+    batch_suggest_minutes: float = Field(
+        60.0, gt=0, description="suggest Message Batches (half price) when a job would take longer than this many "
+                                "minutes at the account's known rate limit")
     lease_seconds: float = Field(30.0, description="a claimed queue item's lease; renewed by heartbeat")
     price_file: Path = Field(ROOT / "seeds" / "prices.yaml", description="editable price table")
     catalog_dir: Path = Field(ROOT / "seeds" / "catalog", description="the catalog YAML files")

@@ -30,18 +30,25 @@ class TemplateError(BrightRunError):
 
 
 class ProviderError(BrightRunError):
-    """The model could not be reached or answered with an error after the SDK's retries."""
+    """The model could not be reached or answered with an error after the SDK's retries.
 
-    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None):
+    `rate_limits` is what the last answer's rate-limit headers said (kind -> domain.ratelimits.Reading),
+    `refused` how many of the call's tries were refused with 429 or 529: the runner paces by them.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None,
+                 rate_limits: dict | None = None, refused: int = 0):
         self.retryable, self.retry_after = retryable, retry_after
+        self.rate_limits, self.refused = rate_limits or {}, refused
         super().__init__(message)
 
 
 class RateLimited(ProviderError):
     """429 or 529 after the SDK's own retries: the runner slows down as a whole."""
 
-    def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message, retryable=True, retry_after=retry_after)
+    def __init__(self, message: str, retry_after: float | None = None, *, rate_limits: dict | None = None,
+                 refused: int = 1):
+        super().__init__(message, retryable=True, retry_after=retry_after, rate_limits=rate_limits, refused=refused)
 
 
 class InvalidAnswer(BrightRunError):

@@ -115,6 +115,9 @@ CREATE TABLE generation_jobs (
 	max_cost_usd FLOAT, 
 	item_cost_estimate FLOAT, 
 	stop_reason VARCHAR(20), 
+	account VARCHAR(32), 
+	calls_refused INTEGER DEFAULT '0' NOT NULL, 
+	wait_seconds FLOAT DEFAULT '0' NOT NULL, 
 	CONSTRAINT pk_generation_jobs PRIMARY KEY (id)
 );
 
@@ -169,6 +172,17 @@ CREATE TABLE prompt_templates (
 	share INTEGER DEFAULT 100 NOT NULL, 
 	CONSTRAINT pk_prompt_templates PRIMARY KEY (id), 
 	CONSTRAINT uq_prompt_templates_name_content_hash UNIQUE (name, content_hash)
+);
+
+CREATE TABLE rate_limit_states (
+	id SERIAL NOT NULL, 
+	account VARCHAR(32) NOT NULL, 
+	model VARCHAR(80) NOT NULL, 
+	state JSONB NOT NULL, 
+	created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	updated_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+	CONSTRAINT pk_rate_limit_states PRIMARY KEY (id), 
+	CONSTRAINT uq_rate_limit_states_account_model UNIQUE (account, model)
 );
 
 CREATE TABLE scenario_suggestions (

@@ -78,7 +78,8 @@ INSERT INTO brightrun_per_tenant_unique VALUES
   ('chunks',              'uq_chunks_chunk_id',                    'chunk_id'),
   ('chunk_dimensions',    'uq_chunk_dimensions_chunk_id',          'chunk_id'),
   ('scenario_suggestions', 'uq_scenario_suggestions_key',          'key'),
-  ('judge_rubrics',       'uq_judge_rubrics_content_hash',         'content_hash');
+  ('judge_rubrics',       'uq_judge_rubrics_content_hash',         'content_hash'),
+  ('rate_limit_states',   'uq_rate_limit_states_account_model',    'account, model');
 
 DO $$
 DECLARE
@@ -93,7 +94,7 @@ DECLARE
     'imported_files', 'generation_jobs', 'generation_queue', 'generation_logs', 'review_events',
     'document_categories', 'documents', 'chunks', 'chunk_dimensions',
     'voice_profiles', 'conversation_sources', 'knowledge_choices', 'scenario_suggestions',
-    'conversation_signatures', 'signature_bands', 'judge_rubrics', 'judgements'
+    'conversation_signatures', 'signature_bands', 'judge_rubrics', 'judgements', 'rate_limit_states'
   ];
 BEGIN
   FOREACH tname IN ARRAY tables LOOP

@@ -165,7 +165,7 @@ def test_429_twice_then_ok_succeeds_through_sdk_retries(fake, client):
     assert [r.header("x-stainless-retry-count") for r in fake.requests] == ["0", "1", "2"]
 
 
-def test_429_response_carries_rate_limit_headers(fake, client):
+def test_a_scripted_429_carries_retry_after_and_no_limits_it_does_not_keep(fake, client):
     fake.enqueue("429")
     with pytest.raises(anthropic.RateLimitError) as caught:
         client.with_options(max_retries=0).messages.create(
@@ -175,10 +175,54 @@ def test_429_response_carries_rate_limit_headers(fake, client):
     assert error.status_code == 429 and error.type == "rate_limit_error"
     headers = error.response.headers
     assert float(headers["retry-after"]) == fake.retry_after
-    assert headers["anthropic-ratelimit-requests-remaining"] == "0"
-    datetime.fromisoformat(headers["anthropic-ratelimit-requests-reset"])
+    assert not [name for name in headers if name.startswith("anthropic-ratelimit-")]
     assert error.request_id and error.request_id.startswith("req_")
     assert error.body["error"]["type"] == "rate_limit_error"
+
+
+def _limited_call(client, max_tokens: int = 2000):
+    return client.with_options(max_retries=0).messages.with_raw_response.create(
+        model=MODEL, max_tokens=max_tokens, system=SYSTEM, messages=[{"role": "user", "content": "Write it."}])
+
+
+def test_the_output_limit_reports_itself_on_every_answer_and_refuses_when_the_bucket_is_empty():
+    # 60,000 a minute is 1,000 a second; a 2 s bucket holds 2,000 tokens.
+    with FakeMessagesAPI(output_tokens_per_minute=60_000, bucket_seconds=2.0) as fake:
+        client = anthropic.Anthropic(api_key=API_KEY, base_url=fake.base_url)
+        first = _limited_call(client)
+        used = first.parse().usage.output_tokens
+        assert first.headers["anthropic-ratelimit-output-tokens-limit"] == "60000"
+        remaining = int(first.headers["anthropic-ratelimit-output-tokens-remaining"])
+        # max_tokens was taken as the call started, the unused part given back as it ended.
+        assert 2000 - used <= remaining <= 2000 - used + 50
+        reset = datetime.fromisoformat(first.headers["anthropic-ratelimit-output-tokens-reset"])
+        refill = (reset - datetime.now(reset.tzinfo)).total_seconds()
+        assert abs(refill - (2000 - remaining) / 1000) < 0.2  # when the bucket is full again
+        _limited_call(client)  # starts with tokens left, takes max_tokens: the bucket is now in debt
+        with pytest.raises(anthropic.RateLimitError) as caught:
+            _limited_call(client)
+        headers = caught.value.response.headers
+        assert headers["anthropic-ratelimit-output-tokens-remaining"] == "0"
+        assert 0 < float(headers["retry-after"]) <= 2.0
+        assert [r.status for r in fake.requests] == [200, 200, 429]
+        assert [r.behaviour for r in fake.requests][-1] == "output_limit"
+        assert fake.requests[0].output_tokens == used and fake.output_limit.refused == 1
+
+
+def test_a_refused_call_is_answered_once_the_bucket_has_refilled():
+    # 1,000 tokens a second, a 1 s bucket: the first call takes 4,000 and gives back what it did not use.
+    with FakeMessagesAPI(output_tokens_per_minute=60_000, bucket_seconds=1.0) as fake:
+        client = anthropic.Anthropic(api_key=API_KEY, base_url=fake.base_url)
+        _limited_call(client, max_tokens=4000)
+        debt = fake.requests[0].output_tokens - 1000
+        assert debt > 0 and fake.requests[0].remaining == 0
+        answer = client.with_options(max_retries=2).messages.with_raw_response.create(
+            model=MODEL, max_tokens=4000, system=SYSTEM, messages=[{"role": "user", "content": "Write it."}])
+        assert answer.status_code == 200
+        refused, answered = fake.requests[1:]
+        assert (refused.status, answered.status) == (429, 200)
+        # The SDK waited the retry-after, which is how long the debt takes to refill.
+        assert answered.time - refused.time >= debt / 1000 - 0.05
 
 
 def test_529_three_times_raises_overloaded_error(fake, client):

@@ -105,3 +105,25 @@ def test_migration_9_adds_the_failed_attempt_columns_and_template_shares_in_plac
         assert {"prior_status", "failed_at"} <= columns
         assert conn.scalar(select(t.prompt_templates.c.share)) == 100
     engine.dispose()
+
+
+def test_migration_7_upgrades_an_existing_database_in_place(empty_url):
+    """A store as it was before migration 7: no shared rate-limit table, jobs without pacing figures."""
+    engine = make_engine(empty_url)
+    try:
+        migrate(engine, upto=6)
+        with write(engine) as conn:
+            for column in ("account", "calls_refused", "wait_seconds"):  # step 2 made the table from today's metadata
+                conn.execute(text(f"ALTER TABLE generation_jobs DROP COLUMN {column}"))
+            conn.execute(text("INSERT INTO generation_jobs (kind, selection, status, provider, model, concurrency, "
+                              "use_batch, created_at, updated_at) VALUES ('all', '{}', 'done', 'anthropic', 'm', 4, "
+                              "false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        assert "rate-limit states shared by workers; refused calls and waiting time of jobs" in migrate(engine)
+        with read(engine) as conn:
+            assert "rate_limit_states" in inspect(conn).get_table_names()
+            old = conn.execute(select(t.generation_jobs.c.account, t.generation_jobs.c.calls_refused,
+                                      t.generation_jobs.c.wait_seconds)).one()
+        assert tuple(old) == (None, 0, 0.0)
+        assert migrate(engine) == []
+    finally:
+        engine.dispose()

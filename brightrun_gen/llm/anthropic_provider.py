@@ -1,10 +1,14 @@
 """Claude through the official SDK, with structured output and prompt caching.
 
 SDK exceptions are translated here into Bright Run's errors so nothing above sees `anthropic`.
+Every HTTP answer is seen on its way in (the SDK's own retries included): its rate-limit headers
+and whether it was a refusal (429/529) travel up with the call's Answer or error, for pacing.
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -14,7 +18,8 @@ import anthropic
 from brightrun_gen.domain.models import GeneratedConversation
 from brightrun_gen.domain.pricing import Usage
 from brightrun_gen.domain.prompts import RenderedPrompt
-from brightrun_gen.errors import InvalidAnswer, ProviderError, RateLimited
+from brightrun_gen.domain.ratelimits import read_headers
+from brightrun_gen.errors import BrightRunError, InvalidAnswer, ProviderError, RateLimited
 from brightrun_gen.llm.base import Answer, StructuredPrompt
 
 _SCHEMA = anthropic.transform_schema(GeneratedConversation.model_json_schema())
@@ -51,8 +56,8 @@ def request_params(prompt: RenderedPrompt, model: str, max_tokens: int) -> dict:
     }
 
 
-def answer_from_message(message, retries: int = 0) -> Answer:
-    """Our Answer from an SDK Message (direct call or batch result)."""
+def answer_from_message(message, retries: int = 0, **seen) -> Answer:
+    """Our Answer from an SDK Message (direct call or batch result); `seen`: rate_limits, refused."""
     text = "".join(block.text for block in message.content if getattr(block, "type", "") == "text")
     u = message.usage
     usage = Usage(
@@ -62,7 +67,20 @@ def answer_from_message(message, retries: int = 0) -> Answer:
         cache_read_tokens=getattr(u, "cache_read_input_tokens", 0) or 0,
         calls=1,
     )
-    return Answer(text=text, stop_reason=message.stop_reason, model=message.model, usage=usage, retries=retries)
+    return Answer(text=text, stop_reason=message.stop_reason, model=message.model, usage=usage, retries=retries,
+                  **seen)
+
+
+def account_of(api_key: str, base_url: str | None) -> str:
+    """A fingerprint of the key and the endpoint the limits are counted against; the key stays secret."""
+    return hashlib.sha256(f"{base_url or 'https://api.anthropic.com'}\n{api_key}".encode()).hexdigest()[:16]
+
+
+class _Tries(threading.local):
+    """What the HTTP answers of this thread's current call said, the SDK's retries included."""
+
+    refused = 0
+    headers = None
 
 
 class AnthropicProvider:
@@ -71,13 +89,27 @@ class AnthropicProvider:
     def __init__(self, settings: AnthropicSettings):
         self.model = settings.model
         self.max_tokens = settings.max_tokens
+        self.account = account_of(settings.api_key, settings.base_url)
         self._api_key = settings.api_key
+        self._tries = _Tries()
         self.client = anthropic.Anthropic(
             api_key=settings.api_key,
             base_url=settings.base_url,
             timeout=settings.timeout,
             max_retries=settings.max_retries,
+            http_client=anthropic.DefaultHttpxClient(event_hooks={"response": [self._seen]}),
         )
+
+    def _seen(self, response) -> None:
+        """Every HTTP answer, in the calling thread (the client is synchronous)."""
+        self._tries.headers = response.headers
+        if response.status_code in (429, 529):
+            self._tries.refused += 1
+
+    def _seen_so_far(self) -> dict:
+        headers = self._tries.headers
+        return {"rate_limits": read_headers(headers, datetime.now(timezone.utc)) if headers is not None else {},
+                "refused": self._tries.refused}
 
     def request_params(self, prompt: RenderedPrompt) -> dict:
         """This provider's parameters for one call (the judge swaps in its own answer schema)."""
@@ -87,7 +119,18 @@ class AnthropicProvider:
         return self._create(self.request_params(prompt))
 
     def _create(self, params: dict) -> Answer:
-        """One Messages API call; SDK errors come out as Bright Run's."""
+        """One Messages API call with what its answers said about the rate limits."""
+        self._tries.refused, self._tries.headers = 0, None
+        try:
+            message, retries = self._call(params)
+        except BrightRunError as exc:
+            seen = self._seen_so_far()
+            exc.rate_limits, exc.refused = seen["rate_limits"], seen["refused"]
+            raise
+        return answer_from_message(message, retries=retries, **self._seen_so_far())
+
+    def _call(self, params: dict):
+        """One Messages API call: the message and the SDK's retries; SDK errors come out as Bright Run's."""
         try:
             raw = self.client.messages.with_raw_response.create(**params)
             message = raw.parse()
@@ -102,7 +145,7 @@ class AnthropicProvider:
             raise InvalidAnswer("the Messages API answered with a body that is not a valid message") from None
         except ValueError as exc:  # a body that is not JSON at all
             raise InvalidAnswer(f"the Messages API answered with an unreadable body: {exc}") from None
-        return answer_from_message(message, retries=getattr(raw, "retries_taken", 0))
+        return message, getattr(raw, "retries_taken", 0)
 
     def count_tokens(self, prompt: RenderedPrompt) -> int:
         params = request_params(prompt, self.model, self.max_tokens)

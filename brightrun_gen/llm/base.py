@@ -20,6 +20,8 @@ class Answer:
     model: str
     usage: Usage = field(default_factory=Usage)
     retries: int = 0
+    rate_limits: dict = field(default_factory=dict)  # kind -> domain.ratelimits.Reading, from the answer's headers
+    refused: int = 0  # tries of this call the API refused (429/529) before it answered
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,9 @@ class StructuredPrompt:
 class Provider(Protocol):
     name: str  # "anthropic" | "offline"
     model: str
+    # Who the API counts the calls against (a fingerprint of key and endpoint, never the key), or
+    # None when nothing limits the calls (offline): the runner paces calls per account and model.
+    account: str | None
 
     def generate(self, prompt: RenderedPrompt) -> Answer:
         """One call. Raises ProviderError / RateLimited; never an SDK exception."""

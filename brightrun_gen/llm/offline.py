@@ -101,6 +101,7 @@ def _placeholder_emotion(parameters: dict, index: int, clients: int) -> dict:
 class OfflineProvider:
     name = "offline"
     model = OFFLINE_MODEL
+    account = None  # no rate limits to pace to
 
     def generate(self, prompt: RenderedPrompt) -> Answer:
         p = prompt.parameters

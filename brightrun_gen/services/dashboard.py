@@ -295,11 +295,13 @@ def progress_view(p: Progress) -> ProgressView:
     elif p.eta_seconds is None:
         eta = "Estimating time left…"
     else:
-        eta = f"Time left: {duration_text(p.eta_seconds)}"
+        paced = f" (paced to your rate limit of {p.paced_by})" if p.paced_by else ""
+        eta = f"Time left: {duration_text(p.eta_seconds)}{paced}"
     cancelled = f" · {p.cancelled} cancelled" if p.cancelled else ""
     cost = f"${p.cost_usd:,.2f}" + (" so far" if p.active else "")
     judged = f" · {p.judged} judged · {p.repaired} repaired · {p.flagged} flagged" if p.judged else ""
-    counts = f"✓ {p.succeeded} succeeded · ✗ {p.failed} failed{cancelled}{judged} · {cost}"
+    refused = f" · {p.calls_refused} call(s) refused by the rate limits" if p.calls_refused else ""
+    counts = f"✓ {p.succeeded} succeeded · ✗ {p.failed} failed{cancelled}{judged}{refused} · {cost}"
     return ProgressView(
         job_id=p.job_id, title=title, fraction=min(1.0, p.fraction), bar_text=f"{p.done} of {p.total}",
         current=[escape_markdown(c) for c in p.current[:3]], eta=eta, counts=counts,

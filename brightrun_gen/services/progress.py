@@ -7,7 +7,8 @@ from datetime import timezone
 
 from sqlalchemy import Engine
 
-from brightrun_gen.store import budget as budget_store, judgements as judge_store, queue
+from brightrun_gen.services import pacing
+from brightrun_gen.store import budget as budget_store, judgements as judge_store, queue, ratelimits
 from brightrun_gen.store.db import read
 from brightrun_gen.store.tables import utcnow
 
@@ -48,6 +49,9 @@ class Progress:
     flagged: int = 0  # conversations that failed the gate and wait for a reviewer
     max_cost_usd: float | None = None  # the job's budget cap
     stop_reason: str | None = None  # "budget" when the cap stopped it
+    calls_refused: int = 0  # calls the API refused (429/529), the SDK's retries included
+    wait_seconds: float = 0.0  # time the runner held calls back for the rate limits
+    paced_by: str | None = None  # the rate limit the ETA is bound by ('180,000 output tokens a minute')
 
     @property
     def stopped_by_budget(self) -> bool:
@@ -65,8 +69,11 @@ class Progress:
     def summary(self) -> str:
         status = f"{self.status} (budget: cap ${self.max_cost_usd:.2f} reached)" if self.stopped_by_budget else self.status
         judged = f"; judged {self.judged}, repaired {self.repaired}, flagged {self.flagged}" if self.judged else ""
+        limits = "" if self.provider == "offline" else (
+            f"; {self.calls_refused} call(s) refused by the rate limits (429/529), "
+            f"{self.wait_seconds:.0f} s waiting for them")
         return (f"job {self.job_id} {status}: {self.done} of {self.total} done, {self.succeeded} succeeded, "
-                f"{self.failed} failed, {self.cancelled} cancelled, ${self.cost_usd:.4f}{judged}")
+                f"{self.failed} failed, {self.cancelled} cancelled, ${self.cost_usd:.4f}{judged}{limits}")
 
 
 def job_progress(engine: Engine, job_id: int) -> Progress:
@@ -80,8 +87,14 @@ def job_progress(engine: Engine, job_id: int) -> Progress:
         errors = queue.job_errors(conn, job_id)
         judged, repaired, flagged = judge_store.job_counts(conn, job_id)
         cap, stop_reason = budget_store.job_budget(conn, job_id)
+        account, refused, waited = ratelimits.job_pacing(conn, job_id)
     done = counts.succeeded + counts.failed + counts.cancelled
-    rate, eta = _rate_and_eta(first_start, finished, counts.pending + counts.running)
+    left = counts.pending + counts.running
+    rate, eta = _rate_and_eta(first_start, finished, left)
+    # The observed rate is optimistic while the first calls spend a full bucket: the limit bounds the ETA.
+    paced = pacing.time_at_limits(engine, account, job.model, left) if job.status == "running" and not job.use_batch else None
+    if paced and (eta is None or paced.seconds > eta):
+        eta = paced.seconds
     return Progress(
         job_id=job.id, status=job.status, kind=job.kind, provider=job.provider, model=job.model,
         use_batch=job.use_batch, total=counts.total, done=done, succeeded=counts.succeeded, failed=counts.failed,
@@ -90,6 +103,7 @@ def job_progress(engine: Engine, job_id: int) -> Progress:
         input_tokens=tokens_in, output_tokens=tokens_out, cost_usd=cost, errors=errors,
         judged=judged, repaired=repaired, flagged=flagged, max_cost_usd=cap, stop_reason=stop_reason,
         items={row.conversation_id: ItemState(row.item_status, row.status, row.error) for row in rows},
+        calls_refused=refused, wait_seconds=waited, paced_by=paced.limit if paced and paced.seconds == eta else None,
     )
 
 

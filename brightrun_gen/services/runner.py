@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 import uuid
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Sequence
@@ -25,7 +25,7 @@ from brightrun_gen.config import Settings, get_settings
 from brightrun_gen.errors import BrightRunError, InputError, LeaseLost, RateLimited
 from brightrun_gen.llm.base import Provider
 from brightrun_gen.llm.factory import make_provider, preload_provider
-from brightrun_gen.services import batches, budget, generation, repair
+from brightrun_gen.services import batches, budget, generation, pacing, repair
 from brightrun_gen.store import conversations as conv_store, queue
 from brightrun_gen.store.db import read, write
 
@@ -67,7 +67,8 @@ def enqueue(engine: Engine, *, kind: str, conversation_ids: Sequence[int] = (), 
     with write(engine) as conn:
         job_id = queue.create_job(conn, kind=kind, selection={"ids": ids} if kind in ("single", "selected") else {"where": where or {}},
                                   provider=provider_name, model=provider_obj.model,
-                                  concurrency=concurrency or settings.concurrency, use_batch=use_batch, **cap)
+                                  concurrency=concurrency or settings.concurrency, use_batch=use_batch,
+                                  account=getattr(provider_obj, "account", None), **cap)
         added = queue.enqueue_items(conn, job_id, ids)
         queue.finalize_jobs(conn)
     return EnqueueResult(job_id, added, len(ids) - added)
@@ -152,12 +153,15 @@ class Backoff:
         with self._lock:
             self._streak = 0
 
-    def wait(self, stop: threading.Event) -> None:
+    def wait(self, stop: threading.Event) -> float:
+        """Wait out the pause, if any; the seconds waited."""
+        started = time.monotonic()
         while not stop.is_set():
             remaining = self._until - time.monotonic()
             if remaining <= 0:
-                return
+                break
             stop.wait(remaining)
+        return time.monotonic() - started
 
 
 class Runner:
@@ -177,6 +181,8 @@ class Runner:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._activity = threading.Event()  # an item ended or a call returned: room may have come back
+        self.pacing = pacing.Pacing(engine, self.settings, self.concurrency, notify=self._activity.set)
         self._thread: threading.Thread | None = None
         self.last_error: RunnerError | None = None
 
@@ -203,6 +209,7 @@ class Runner:
     def shutdown(self) -> None:
         self._stop.set()
         self._wake.set()
+        self._activity.set()
         if self._thread:
             self._thread.join(timeout=30)
 
@@ -247,23 +254,36 @@ class Runner:
     def _drain(self, pool: ThreadPoolExecutor, job_id: int | None, on_progress) -> bool:
         worked = False
         while not self._stop.is_set():
+            self._activity.clear()
             self._reap(on_progress)
-            free = self.concurrency - len(self._in_flight)
-            claimed = self._claim(free, job_id) if free > 0 else []
-            for item in claimed:
+            free = self.pacing.slots() - len(self._in_flight)
+            claimed, wait = self._claim(free, job_id) if free > 0 else ([], 0.0)
+            for item, ticket in claimed:
                 worked = True
                 with self._lock:
-                    self._in_flight[item.id] = pool.submit(self._run_item, item)
-            if not claimed and not self._in_flight:
+                    future = self._in_flight[item.id] = pool.submit(self._run_item, item, ticket)
+                future.add_done_callback(lambda _: self._activity.set())
+            if not claimed and not self._in_flight and not wait:
                 return worked
-            self._wait_for_any()
+            # Until an item ends, a call returns, or (held back by the rate limits) room comes back.
+            self._activity.wait(min(wait, 1.0) if wait else 1.0)
         return worked
 
-    def _claim(self, limit: int, job_id: int | None) -> list[queue.ClaimedItem]:
-        self.backoff.wait(self._stop)
+    def _claim(self, limit: int, job_id: int | None) -> tuple[list[tuple[queue.ClaimedItem, pacing.Ticket]], float]:
+        """Items to run now, each with its call's admission; or none, and how long the rate limits hold them."""
+        paused = self.backoff.wait(self._stop)
+        with read(self.engine) as conn:
+            next_job = queue.next_claimable_job(conn, job_id)
+            job = queue.get_job(conn, next_job) if next_job else None
+        if job is None:
+            return [], 0.0
+        tickets, wait = self._admit(job, limit)
+        self.pacing.note_hold(job.id, held=not tickets, paused=paused)
+        if not tickets:
+            return [], wait
         with write(self.engine) as conn:
-            limit = budget.admit(conn, limit, job_id)  # a job at its budget cap stops claiming here
-            items = queue.claim_items(conn, self.owner, self.settings.lease_seconds, limit, job_id=job_id) if limit else []
+            limit = budget.admit(conn, len(tickets), job.id)  # a job at its budget cap stops claiming here
+            items = queue.claim_items(conn, self.owner, self.settings.lease_seconds, limit, job_id=job.id) if limit else []
             over = [i for i in items if i.attempts > MAX_CLAIMS]
             for item in over:
                 logger.warning("queue item %s (conversation %s) given up after %s attempts", item.id,
@@ -273,15 +293,18 @@ class Runner:
         if over:
             queue.close_finished_jobs(self.engine)
         taken = [i for i in items if i.attempts <= MAX_CLAIMS]
+        for unused in tickets[len(taken):]:
+            self.pacing.release(unused)
         if taken:
             logger.info("claimed %s item(s): %s", len(taken), ", ".join(f"{i.id} (claim {i.attempts})" for i in taken))
-        return taken
+        return list(zip(taken, tickets)), 0.0
 
-    def _wait_for_any(self) -> None:
-        with self._lock:
-            futures = list(self._in_flight.values())
-        if futures:
-            wait(futures, timeout=1.0, return_when=FIRST_COMPLETED)
+    def _admit(self, job: queue.Job, limit: int) -> tuple[list[pacing.Ticket], float]:
+        try:
+            provider = self._provider(job)
+        except BrightRunError:  # e.g. no key: the item's own attempt fails it with the reason
+            return [pacing.Ticket(None)] * limit, 0.0
+        return self.pacing.admit(provider, limit)
 
     def _reap(self, on_progress) -> None:
         with self._lock:
@@ -311,9 +334,9 @@ class Runner:
                 self._providers[key] = self._provider_factory(job.provider, job.model)
             return self._providers[key]
 
-    def _run_item(self, item: queue.ClaimedItem) -> None:
+    def _run_item(self, item: queue.ClaimedItem, ticket: pacing.Ticket) -> None:
         try:
-            self._generate(item)
+            self._generate(item, ticket)
         except Exception as exc:  # noqa: BLE001 - e.g. the release failed too: the lease runs out, a claim retakes it
             self._handled(f"queue item {item.id}", exc)
         try:
@@ -321,18 +344,21 @@ class Runner:
         except Exception as exc:  # noqa: BLE001 - the next item or poll closes the job
             self._handled("closing finished jobs", exc)
 
-    def _generate(self, item: queue.ClaimedItem) -> None:
+    def _generate(self, item: queue.ClaimedItem, ticket: pacing.Ticket) -> None:
         with read(self.engine) as conn:
             job = queue.get_job(conn, item.job_id)
         if job.status != "running":
             logger.info("queue item %s cancelled: job %s is %s", item.id, job.id, job.status)
+            self.pacing.release(ticket)
             with write(self.engine) as conn:
                 queue.cancel_item(conn, item.id, self.owner)
             return
         self.backoff.wait(self._stop)
+        provider = None
         try:
+            provider = self.pacing.paced(self._provider(job), ticket, job.id, self._stop)
             generation.generate_one(self.engine, item.conversation_id, settings=self.settings,
-                                    provider=self._provider(job), queue_item_id=item.id,
+                                    provider=provider, queue_item_id=item.id,
                                     finish=self._finisher(item.id),
                                     revision=repair.revision_for(self.engine, job, item.conversation_id))
             self.backoff.succeeded()
@@ -355,6 +381,8 @@ class Runner:
             # the lease runs out and another claim picks the item up.
             self._handled(f"queue item {item.id}", exc)
             self._release(item, f"unexpected error: {exc.__class__.__name__}: {exc}", counts_as_attempt=True)
+        finally:
+            self.pacing.close(provider, ticket)
 
     def _finisher(self, item_id: int):
         def finish(conn: Connection, status: str, error: str | None) -> None:

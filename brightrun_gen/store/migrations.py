@@ -94,6 +94,12 @@ def _m006(conn: Connection) -> None:
     _add_columns(conn, t.conversation_versions, "similar_to", "similarity")
 
 
+@migration(7, "rate-limit states shared by workers; refused calls and waiting time of jobs")
+def _m007(conn: Connection) -> None:
+    _create(conn, t.rate_limit_states)
+    _add_columns(conn, t.generation_jobs, "account", "calls_refused", "wait_seconds")
+
+
 def _add_columns(conn: Connection, table, *names: str) -> None:
     """ALTER TABLE ... ADD COLUMN, as the metadata declares each column (type, default, NOT NULL)."""
     have = {c["name"] for c in inspect(conn).get_columns(table.name)}

@@ -49,10 +49,12 @@ class ClaimedItem:
 
 
 def create_job(conn: Connection, *, kind: str, selection: dict, provider: str, model: str, concurrency: int,
-               use_batch: bool, max_cost_usd: float | None = None, item_cost_estimate: float | None = None) -> int:
+               use_batch: bool, max_cost_usd: float | None = None, item_cost_estimate: float | None = None,
+               account: str | None = None) -> int:
     return conn.execute(t.generation_jobs.insert().values(
         kind=kind, selection=selection, status="running", provider=provider, model=model,
         concurrency=concurrency, use_batch=use_batch, max_cost_usd=max_cost_usd, item_cost_estimate=item_cost_estimate,
+        account=account,
     ).returning(t.generation_jobs.c.id)).scalar_one()
 
 
@@ -88,6 +90,22 @@ def _set_conversation_status(conn: Connection, ids: Sequence[int], status: str) 
                      .values(status=status, prior_status=resting))
 
 
+def _claimable(columns, *, job_id: int | None, batch: bool):
+    """Items that may be claimed (pending, or running with an expired lease), in queue order."""
+    q, j = t.generation_queue.c, t.generation_jobs.c
+    now = utcnow()
+    stmt = (select(*columns).join(t.generation_jobs, j.id == q.job_id)
+            .where(j.status == "running", j.use_batch.is_(batch),
+                   or_(q.status == "pending", and_(q.status == "running", q.lease_expires_at < now)))
+            .order_by(q.id))
+    return stmt.where(q.job_id == job_id) if job_id is not None else stmt
+
+
+def next_claimable_job(conn: Connection, job_id: int | None = None) -> int | None:
+    """The job whose item a claim would take next (direct calls, not batches), or None."""
+    return conn.scalar(_claimable([t.generation_queue.c.job_id], job_id=job_id, batch=False).limit(1))
+
+
 def claim_items(conn: Connection, owner: str, lease_seconds: float, limit: int, *, job_id: int | None = None,
                 batch: bool = False) -> list[ClaimedItem]:
     """Take up to `limit` claimable items: pending ones, or running ones whose lease expired.
@@ -95,19 +113,10 @@ def claim_items(conn: Connection, owner: str, lease_seconds: float, limit: int, 
     On PostgreSQL the row locks are skipped, so several workers never take the same item;
     on SQLite the single UPDATE runs under the database's write lock.
     """
-    q, j = t.generation_queue.c, t.generation_jobs.c
+    q = t.generation_queue.c
     now = utcnow()
-    claimable = (
-        select(q.id)
-        .join(t.generation_jobs, j.id == q.job_id)
-        .where(j.status == "running", j.use_batch.is_(batch),
-               or_(q.status == "pending", and_(q.status == "running", q.lease_expires_at < now)))
-        .order_by(q.id)
-        .limit(limit)
-        .with_for_update(of=t.generation_queue, skip_locked=True)
-    )
-    if job_id is not None:
-        claimable = claimable.where(q.job_id == job_id)
+    claimable = (_claimable([q.id], job_id=job_id, batch=batch).limit(limit)
+                 .with_for_update(of=t.generation_queue, skip_locked=True))
     ids = list(conn.scalars(claimable))
     if not ids:
         return []

@@ -246,6 +246,12 @@ generation_jobs = Table(
     Column("max_cost_usd", Float),
     Column("item_cost_estimate", Float),  # expected cost of one item (generation, judge, repairs) before any finished
     Column("stop_reason", String(20)),
+    # Added by migration 7 (pacing): who the calls are counted against (a fingerprint of key and
+    # endpoint, never the key), how many calls the API refused (429/529), and the seconds the
+    # runner held calls back for the rate limits.
+    Column("account", String(32)),
+    Column("calls_refused", Integer, nullable=False, default=0, server_default="0"),
+    Column("wait_seconds", Float, nullable=False, default=0.0, server_default="0"),
     Index(None, "status"),
 )
 
@@ -515,4 +521,18 @@ signature_bands = Table(
     Column("band_key", BigInteger, nullable=False),
     UniqueConstraint("conversation_id", "version", "band"),
     Index(None, "band_key"),
+)
+
+# The rate limits the Messages API reports for one API key (its fingerprint, never the key) and
+# model, and our copy of its buckets with the calls in flight: every runner thread and every
+# worker sharing the database admits its calls against this one row, under a row lock.
+rate_limit_states = Table(
+    "rate_limit_states",
+    metadata,
+    _id(),
+    Column("account", String(32), nullable=False),
+    Column("model", String(80), nullable=False),
+    Column("state", Json, nullable=False),  # domain.ratelimits.LimitState.to_json()
+    *_stamps(),
+    UniqueConstraint("account", "model"),
 )

@@ -38,6 +38,19 @@ def item_statuses(engine, job_id: int) -> dict[str, int]:
         return dict(conn.execute(select(q.status, func.count()).where(q.job_id == job_id).group_by(q.status)).all())
 
 
+def lease_owners(engine, job_id: int) -> set[str]:
+    """The workers that took the job's items."""
+    q = t.generation_queue.c
+    with read(engine) as conn:
+        return set(conn.scalars(select(q.lease_owner).where(q.job_id == job_id)))
+
+
+def rate_limit_state(engine) -> dict:
+    """The rate-limit state the runners share (one account and model): buckets, whether the API reported them."""
+    with read(engine) as conn:
+        return conn.scalar(select(t.rate_limit_states.c.state))
+
+
 def versions_per_conversation(engine, ids) -> dict[int, int]:
     """How many stored versions each conversation has (0 for none)."""
     v = t.conversation_versions.c

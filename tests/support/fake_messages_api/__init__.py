@@ -27,7 +27,7 @@ empty the constructor's `default` is used):
 
     "ok"           200, text = JSON {"turns": [...]}: 10 alternating turns, user first; a judge request
                    (its output schema has "criteria") gets `default_verdict` (or `judge_factory`'s answer)
-    "429"          429 rate_limit_error, retry-after + anthropic-ratelimit-requests-* headers
+    "429"          429 rate_limit_error, retry-after
     "529"          529 overloaded_error, retry-after
     "500"          500 api_error, retry-after
     ("slow", s)    sleep s seconds in the handler thread, then "ok"     (also: slow(s))
@@ -42,15 +42,23 @@ empty the constructor's `default` is used):
     ("json", obj)                       200 with json.dumps(obj) as the text
     ("error", status, error_type[, message])   any error status / error type
 
+An output-token limit (`output_tokens_per_minute=`, `bucket_seconds=`): a token bucket holding that
+many seconds of the rate, as the API keeps one. A call arriving while it is empty is refused (429,
+retry-after: until it holds tokens again; behaviour "output_limit" in the log); else its max_tokens
+is taken as it starts and what the answer did not use is given back as it goes out. Every answer
+then carries anthropic-ratelimit-output-tokens-limit/-remaining/-reset (`fake.output_limit`).
+
 Errors carry `retry-after` (seconds, `retry_after`) so the SDK's own retries stay fast: the SDK
 honours retry-after without a cap, and with no (or a zero) retry-after it backs off 0.5 s, 1 s, ...
 
-Every request is recorded (`fake.requests`) with when it arrived and when its answer was sent,
+Every request is recorded (`fake.requests`) with when it arrived, when its answer was sent and the
+output tokens it answered with,
 so a test proves parallel calls by overlapping requests (`fake.max_in_flight()`), not by the clock.
 
 Modules: `fake` (the server object tests hold), `server` (HTTP plumbing), `behaviours` (the
 script), `request_body` (reading what the SDK sent), `answers` and `conversations` (what each
-behaviour answers), `replies` (wire shapes), `batches` (the Message Batches API), `records`.
+behaviour answers), `replies` (wire shapes), `batches` (the Message Batches API), `ratelimits`
+(the output-token limit), `records`.
 """
 
 from tests.support.fake_messages_api.behaviours import BEHAVIOURS, slow

@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 from tests.support.fake_messages_api.answers import Answers
 from tests.support.fake_messages_api.batches import Batches
 from tests.support.fake_messages_api.behaviours import Behaviour, normalise
+from tests.support.fake_messages_api.ratelimits import OutputTokenBucket
 from tests.support.fake_messages_api.records import RecordedRequest, max_in_flight, path_matches
 from tests.support.fake_messages_api.replies import Reply, error_reply, json_bytes, json_reply, request_id, sse
 from tests.support.fake_messages_api.request_body import request_text, validate
@@ -39,6 +40,8 @@ class FakeMessagesAPI:
         judge_factory: Callable[[dict], dict] | None = None,
         model_id: str = DEFAULT_MODEL_ID,
         require_api_key: bool = True,
+        output_tokens_per_minute: int | None = None,
+        bucket_seconds: float = 60.0,
         autostart: bool = True,
     ) -> None:
         if not 0.0 <= rate_limit_fraction <= 1.0:
@@ -59,6 +62,8 @@ class FakeMessagesAPI:
         self._requests: list[RecordedRequest] = []
         self._errors: list[str] = []
         self._answers = Answers(model_id, conversation_factory, judge_factory)
+        self.output_limit = (OutputTokenBucket(output_tokens_per_minute, bucket_seconds)
+                             if output_tokens_per_minute else None)
         self._batches = Batches(self)
         self._connections: set[socket.socket] = set()
         self._stop_event = threading.Event()
@@ -278,11 +283,28 @@ class FakeMessagesAPI:
             return self._queue.popleft() if self._queue else self.default
 
     def _messages(self, body: dict | None, record: RecordedRequest) -> Reply:
-        """POST /v1/messages: wait `latency` (and a "slow" behaviour's seconds), then answer."""
+        """POST /v1/messages, through the output-token limit when there is one."""
         problem = validate(body)
         if problem:
             return self._error(400, "invalid_request_error", problem)
         assert body is not None
+        limit = self.output_limit
+        if limit is None:
+            return self._answer(body, record)
+        wait = limit.take(body["max_tokens"])
+        if wait is not None:
+            record.behaviour = "output_limit"
+            reply = error_reply(429, "rate_limit_error", "This request would exceed the rate limit for your "
+                                "organization of output tokens per minute (fake).", wait)
+        else:
+            reply = self._answer(body, record)
+            limit.give_back(body["max_tokens"] - (record.output_tokens or 0))
+        headers = limit.headers()
+        record.remaining = int(headers["anthropic-ratelimit-output-tokens-remaining"])
+        return reply._replace(headers={**reply.headers, **headers})
+
+    def _answer(self, body: dict, record: RecordedRequest) -> Reply:
+        """Wait `latency` (and a "slow" behaviour's seconds), then answer with the next behaviour."""
         self._sleep(self.latency)
         behaviour = self._next_behaviour(allow_rate_limit=True)
         record.behaviour = behaviour.name
@@ -296,6 +318,7 @@ class FakeMessagesAPI:
         if outcome.kind == "error":
             return self._error(outcome.status, outcome.error_type, outcome.error_message or None)
         assert outcome.message is not None
+        record.output_tokens = outcome.message["usage"]["output_tokens"]
         if body.get("stream"):
             return Reply(200, sse(outcome.message), "text/event-stream", {"cache-control": "no-cache"})
         return Reply(200, json_bytes(outcome.message))

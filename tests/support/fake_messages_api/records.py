@@ -17,7 +17,9 @@ class RecordedRequest:
     `headers` has lower-cased names (x-api-key, authorization, anthropic-version, ...), values
     as sent. `body` is the parsed JSON object, or None. `time` is `time.monotonic()` at arrival,
     `answered` the same clock as the answer starts to go out (None while the server is "thinking").
-    `status` and `behaviour` are filled in once the server has decided how to answer.
+    `status` and `behaviour` are filled in once the server has decided how to answer; `output_tokens`
+    once a message answered it (the tokens its usage reports), `remaining` with the output tokens the
+    fake's limit had left as the answer went out (None without a limit).
     """
 
     method: str
@@ -30,6 +32,8 @@ class RecordedRequest:
     status: int | None = None
     behaviour: str | None = None
     answered: float | None = None
+    output_tokens: int | None = None
+    remaining: int | None = None
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name.lower(), default)

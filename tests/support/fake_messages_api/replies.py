@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
 ERROR_MESSAGES = {
@@ -47,7 +47,8 @@ def json_reply(obj: Any) -> Reply:
 
 
 def error_reply(status: int, error_type: str, message: str | None, retry_after: float) -> Reply:
-    """An error as the API sends it; 429 and 5xx carry `retry-after`, 429 the rate-limit headers too."""
+    """An error as the API sends it; 429 and 5xx carry `retry-after` (the fake's configured limits add
+    their rate-limit headers to every answer, refusals included)."""
     rid = request_id()
     payload = {
         "type": "error",
@@ -57,15 +58,6 @@ def error_reply(status: int, error_type: str, message: str | None, retry_after: 
     headers = {"request-id": rid}
     if status == 429 or status >= 500:
         headers["retry-after"] = repr(retry_after)
-    if status == 429:
-        reset = now() + timedelta(seconds=retry_after)
-        headers.update(
-            {
-                "anthropic-ratelimit-requests-limit": "50",
-                "anthropic-ratelimit-requests-remaining": "0",
-                "anthropic-ratelimit-requests-reset": rfc3339(reset),
-            }
-        )
     return Reply(status, json_bytes(payload), "application/json", headers)
 
 
