@@ -7,7 +7,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from brightrun_gen.store.tables import metadata
 
-HEADER = """-- Bright Run schema for PostgreSQL 15 / Supabase. GENERATED from brightrun_gen/store/tables.py:
+HEADER = """-- Bright Run schema for PostgreSQL 15 / Supabase. GENERATED from brightrun_gen/store/tables/:
 -- do not edit; run `python -m brightrun_gen.store.ddl > sql/schema.sql` after changing the tables.
 -- `brightrun init --db postgresql://...` creates the same schema and records migrations; use this
 -- file when you prefer to run the DDL yourself (e.g. in Supabase's SQL editor).
