@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
 
-from tests.support.paths import REPO
+from tests.support.cli_process import run_cli
 from tests.support.environment import clean_env
 from tests.support.fake_messages_api import FakeMessagesAPI
 
@@ -22,8 +21,7 @@ def cli(tmp_path):
         db = f"sqlite:///{tmp_path / 'cli.db'}"
 
         def run(*args: str) -> subprocess.CompletedProcess:
-            return subprocess.run([sys.executable, "-m", "brightrun_gen", *args, "--db", db], cwd=REPO, env=env,
-                                  capture_output=True, text=True, timeout=120)
+            return run_cli(*args, db=db, env=env)
 
         assert run("init").returncode == 0
         yield run

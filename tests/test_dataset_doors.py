@@ -12,16 +12,19 @@ from tests.support.conversation_files import conversation_file, light_rewrite, s
 from tests.support.apptest import open_page
 
 
+# The CLI's doors on the initialized SQLite store (their SQL is the services', tested on both backends).
+ON_SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+
 @pytest.fixture
-def cli_db(tmp_path) -> str:
+def cli_db(db_url, tmp_path) -> str:
     """A store after `brightrun init`, plus a light rewrite of seed_01 imported from a file."""
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    assert run("init", db=url).returncode == 0
     path = conversation_file(tmp_path, "retouched_01", light_rewrite(seed_01_turns()))
-    assert run("import-seeds", str(path), db=url).returncode == 0
-    return url
+    assert run("import-seeds", str(path), db=db_url).returncode == 0
+    return db_url
 
 
+@ON_SQLITE
 def test_dedupe_prints_pairs_and_their_json(cli_db):
     text = run("dedupe", db=cli_db)
     assert text.returncode == 0, text.stderr
@@ -35,12 +38,14 @@ def test_dedupe_prints_pairs_and_their_json(cli_db):
     assert turns and all(p["a_turn"] == p["b_turn"] and p["scope"] == "turns" for p in turns)
 
 
+@ON_SQLITE
 def test_dedupe_refuses_a_threshold_out_of_range_in_one_line(cli_db):
     result = run("dedupe", "--threshold", "0.3", db=cli_db)
     assert result.returncode == 2
     assert result.stderr.strip() == "error: dedupe: threshold 0.3 is out of range; use 0.5 to 1"
 
 
+@ON_SQLITE
 def test_phrases_lists_the_roles_and_positions_asked_for(cli_db):
     result = run("phrases", "--role", "assistant", "--top", "3", "--json", db=cli_db)
     assert result.returncode == 0, result.stderr
@@ -53,6 +58,7 @@ def test_phrases_lists_the_roles_and_positions_asked_for(cli_db):
     assert "assistant · closing (of 11 conversations)" in text and "· any" not in text
 
 
+@ON_SQLITE
 def test_export_with_dedupe_reports_what_it_left_out(cli_db, tmp_path):
     out = tmp_path / "out.jsonl"
     result = run("export", "-f", "openai", "--status", "seed", "--status", "generated", "--dedupe", "0.8",
