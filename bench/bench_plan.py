@@ -67,7 +67,11 @@ def default_job(tmp: Path) -> None:
             build_ms = prompt_build_ms(app, planned, settings)
             job = app.jobs.enqueue(kind="all")
             [done] = app.jobs.run([job.job_id])
-            attempts = [a for a in app.jobs.attempts(limit=1000) if a.outcome == "ok"]
+            answered = [a for a in app.jobs.attempts(limit=1000) if a.outcome == "ok"]
+    # The judge's and repair's calls carry no examples of their own: count the generation prompts.
+    attempts = [a for a in answered if a.kind == "generate"]
+    print(f"calls answered: {len(answered)}, of which {len(attempts)} generation prompts "
+          f"({len(answered) - len(attempts)} judge or repair calls left out of the figures below)")
     sets = Counter(tuple(a.parameters.get("examples") or ()) for a in attempts)
     top_set, top_count = sets.most_common(1)[0]
     share = top_count / len(attempts)
