@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import statistics
 import sys
@@ -28,6 +27,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from brightrun_gen.brightrun import BrightRun  # noqa: E402
 from brightrun_gen.config import Settings  # noqa: E402
+from brightrun_gen.domain.catalog import load_catalog  # noqa: E402
 from brightrun_gen.services import judging  # noqa: E402
 from brightrun_gen.services.generation import generate_one  # noqa: E402
 from brightrun_gen.services.setup import initialize, open_engine  # noqa: E402
@@ -107,7 +107,11 @@ def judge_overhead(directory: str) -> None:
 
 # --- 2. calls with the judge and a repair round ----------------------------------------------------
 
-_MUST_INCLUDE = re.compile(r'"must_include": (\[.*?\]), "resolution_strategy"')
+# The prompt names each must-have in words ("Adult Protective Services or the Eldercare Locator"); the
+# fake writes it in the words the check recognises, as a model that follows the prompt would.
+_WORDING = {m.element: m.any_of[0].rstrip("*")
+            for edge in load_catalog(Settings(_env_file=None).catalog_dir).edge_cases for m in edge.must_include}
+_MUST_INCLUDE = re.compile(r"must include \(data\):\n(.*?)\n[^\n]*must never contain", re.S)
 
 
 def writer(body: dict) -> dict:
@@ -118,7 +122,8 @@ def writer(body: dict) -> dict:
     phrases = []
     found = _MUST_INCLUDE.search(text)
     if found and (repairing or int(hashlib.sha256(text.encode()).hexdigest(), 16) % 5):
-        phrases = [item["any_of"][0].rstrip("*") for item in json.loads(found.group(1))]
+        phrases = [_WORDING[line.strip().removeprefix("- ")] for line in found.group(1).splitlines()
+                   if line.strip().removeprefix("- ") in _WORDING]
     if phrases:
         extra = " ".join(f"Let me name this plainly: {p}." for p in phrases)
         conversation["turns"][1]["content"] += " " + extra
