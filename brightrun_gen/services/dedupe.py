@@ -154,9 +154,8 @@ def index_version(conn: Connection, conversation_id: int, version: int, turns: S
     [row] = _index_rows([(conversation_id, version, [turn.content for turn in turns])])
     nearest = _nearest(conn, row, conversation_id)
     store.save(conn, [row])
-    store.set_nearest(conn, conversation_id, version, nearest.key if nearest else None,
-                      round(nearest.similarity, 3) if nearest else None)
-    if nearest:
+    if nearest:  # a new version's twin columns start empty: only a twin is written
+        store.set_nearest(conn, conversation_id, version, nearest.key, round(nearest.similarity, 3))
         logger.info("conversation %s version %s: nearest twin %s (%.2f)", conversation_id, version, nearest.key,
                     nearest.similarity)
     return nearest

@@ -156,13 +156,14 @@ def prepare(engine: Engine, conversation_id: int, *, settings: Settings | None =
         row = conv_store.get_row(conn, conversation_id)
         variation = plan_rows.variation_of(conn, conversation_id)
         static = _static(engine, conn, settings.examples_include_approved)
+        firm_knowledge = knowledge.knowledge_block(engine, conversation_id, settings, conn)
     d = row.dimensions
     rules = quality_rules(settings, static.voice)
     examples = choose_examples(row.key, d, static.pool, static.catalog, count=settings.examples_per_prompt,
                                budget_tokens=settings.example_token_budget)
     values = prompt_values(d, SharedInputs(static.catalog, rules, static.voice), variation=variation,
                            examples=examples)
-    blocks = [("Firm knowledge", knowledge.knowledge_block(engine, conversation_id, settings)),
+    blocks = [("Firm knowledge", firm_knowledge),
               ("Phrases to avoid", _avoid_list(engine, settings)), *extra_blocks]
     template = pick_version(static.templates[d.tier], row.id)  # the active versions share new rows
     prompt = render(template, values, examples=[e.key for e in examples],

@@ -93,17 +93,16 @@ def save(conn: Connection, rows: Sequence[IndexRow]) -> None:
 
 def sharing_a_band(conn: Connection, keys: Sequence[int], statuses: Sequence[str],
                    exclude_id: int | None = None) -> list[Indexed]:
-    """Conversations whose current version shares at least one band key with `keys`.
+    """Conversations that share at least one band key with `keys` (any of their versions: the caller
+    compares current versions' signatures, so a stale band costs a comparison, never a wrong match).
 
-    Two plain queries, so each one is driven by its own index whatever the planner knows: the
-    band keys first (a handful of rows), then those conversations by primary key.
+    One query, driven by the band keys' index (a handful of rows), then conversations by primary key.
     """
-    rows = conn.execute(select(_b.conversation_id, _b.version).where(_b.band_key.in_(list(keys)))).all()
-    candidates = {(cid, version) for cid, version in rows if cid != exclude_id}
-    if not candidates:
-        return []
-    found = _indexed(conn, and_(_c.id.in_(sorted({cid for cid, _ in candidates})), _c.status.in_(list(statuses))))
-    return [row for row in found if (row.id, row.version) in candidates]
+    banded = select(_b.conversation_id).where(_b.band_key.in_(list(keys)))
+    condition = and_(_c.id.in_(banded), _c.status.in_(list(statuses)))
+    if exclude_id is not None:
+        condition = and_(condition, _c.id != exclude_id)
+    return _indexed(conn, condition)
 
 
 def indexed(conn: Connection, statuses: Sequence[str], ids: Sequence[int] | None = None) -> list[Indexed]:
