@@ -163,6 +163,14 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture
+def fake():
+    """The local Messages API; the test fails if the fake itself broke on a request."""
+    with FakeMessagesAPI() as server:
+        yield server
+        assert not server.server_errors
+
+
+@pytest.fixture
 def page_store(template_db, tmp_path, monkeypatch):
     """A copy of the template store that the app under test opens (offline provider, no key)."""
     target = tmp_path / "app.db"

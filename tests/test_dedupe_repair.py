@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 from brightrun_gen.brightrun import BrightRun
 from brightrun_gen.config import Settings
-from tests.support.fake_messages_api import FakeMessagesAPI, default_conversation, request_text
+from tests.support.fake_messages_api import default_conversation, request_text
 
 KEY = "sk-ant-test-dedupe-repair"
-
-
-@pytest.fixture
-def fake():
-    with FakeMessagesAPI() as server:
-        yield server
 
 
 def claude(fake, tmp_path, **overrides) -> Settings:

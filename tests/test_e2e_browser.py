@@ -14,11 +14,10 @@ import sys
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.support.browser import choose, grid, launch_chromium, wait_ready
+from tests.support.browser import choose, grid, launch_chromium, screenshot_if_failed, wait_ready
 from tests.support.paths import REPO
 from tests.support.streamlit_server import app_env, start_app, stop_app
 
-SCREENSHOTS = REPO / "test-output"
 
 pytestmark = pytest.mark.browser
 
@@ -41,9 +40,7 @@ def page(request):
         page = context.new_page()
         page.set_default_timeout(30_000)
         yield page
-        if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
-            SCREENSHOTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
+        screenshot_if_failed(page, request)
         browser.close()
 
 

@@ -18,14 +18,14 @@ from playwright.sync_api import expect, sync_playwright
 
 from brightrun_gen.brightrun import BrightRun
 from brightrun_gen.config import Settings
-from tests.support.paths import REPO
-from tests.support.browser import choose, grid, grid_frame, launch_chromium, wait_ready
+from tests.support.browser import (
+    SCREENSHOTS, choose, grid, grid_frame, launch_chromium, screenshot_if_failed, wait_ready,
+)
 from tests.support.fake_messages_api import FakeMessagesAPI
 from tests.support.fake_claude import claude_settings
 from tests.support.streamlit_server import start_claude_app, stop_app
 from tests.support.truncation import CUT_OFF_JS, GRID_CUT_OFF_JS
 
-SCREENSHOTS = REPO / "test-output"
 FITTED = ["key", "tier", "status", "quality_score", "model", "updated_at", "action"]  # pages/dashboard_grid.py
 BUSY_LABELS = ("Queued", "Generating")
 WRITTEN_OFFLINE = [f"T1-00{n}" for n in range(1, 8)]
@@ -84,9 +84,7 @@ def page(browser, request):
     page = context.new_page()
     page.set_default_timeout(30_000)
     yield page
-    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
-        SCREENSHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
+    screenshot_if_failed(page, request)
     context.close()
 
 

@@ -50,13 +50,6 @@ SCHEMA = {
 
 
 @pytest.fixture
-def fake():
-    with FakeMessagesAPI() as server:
-        yield server
-    assert server.server_errors == []
-
-
-@pytest.fixture
 def client(fake):
     with anthropic.Anthropic(api_key=API_KEY, base_url=fake.base_url, max_retries=2) as sdk:
         yield sdk

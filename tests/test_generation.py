@@ -16,17 +16,9 @@ from brightrun_gen.llm.factory import make_provider
 from brightrun_gen.services.generation import generate_one
 from tests.support.cli_process import run_cli
 from tests.support.environment import clean_env
-from tests.support.fake_messages_api import FakeMessagesAPI
 from tests.support.store_state import dump_tables
 
 FAKE_KEY = "sk-ant-test-0123456789-do-not-store"
-
-
-@pytest.fixture
-def fake():
-    with FakeMessagesAPI() as server:
-        yield server
-        assert not server.server_errors
 
 
 @pytest.fixture

@@ -15,18 +15,11 @@ from brightrun_gen.domain.rubric import parse_rubric
 from brightrun_gen.llm.factory import make_judge, make_provider
 from brightrun_gen.services import generation, judging
 from tests.support.paths import REPO
-from tests.support.fake_messages_api import FakeMessagesAPI, request_text
+from tests.support.fake_messages_api import request_text
 from tests.support.store_state import dump_tables
 
 FAKE_KEY = "sk-ant-test-judge-0123456789"
 RUBRIC = parse_rubric((REPO / "prompts" / "rubric.yaml").read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def fake():
-    with FakeMessagesAPI() as server:
-        yield server
-        assert not server.server_errors
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Callable, TypeVar
 
 import bm25s
 import numpy as np
@@ -114,38 +115,39 @@ def _item(chunk: SearchableChunk, score: float | None, pinned: bool = False) -> 
                          chunk.token_count, None if score is None else round(score, 3), pinned)
 
 
+# Per database: (fingerprint, value) of the chunk index and of the catalog, rebuilt when the stored
+# rows' fingerprint changes (one query per call).
 _indexes: dict[str, tuple[tuple, ChunkIndex]] = {}
 _catalogs: dict[str, tuple[tuple, Catalog]] = {}
 _lock = threading.Lock()
+T = TypeVar("T")
+
+
+def _fresh(cache: dict, engine: Engine, stamp: tuple, build: Callable[[], T]) -> T:
+    """The cached value while `stamp` holds, else a new one (built once: other threads wait for it)."""
+    key = engine.url.render_as_string(hide_password=False)
+    with _lock:
+        cached = cache.get(key)
+        if cached and cached[0] == stamp:
+            return cached[1]
+        value = build()
+        cache[key] = (stamp, value)
+    return value
 
 
 def chunk_index(engine: Engine, conn: Connection) -> ChunkIndex:
     """The index of this database's chunks, rebuilt when they changed since it was built."""
-    key = engine.url.render_as_string(hide_password=False)
-    stamp = doc_store.fingerprint(conn)
-    with _lock:
-        cached = _indexes.get(key)
-        if cached and cached[0] == stamp:
-            return cached[1]
+    def build() -> ChunkIndex:
         started = time.perf_counter()
         index = ChunkIndex(doc_store.searchable_chunks(conn))
-        _indexes[key] = (stamp, index)
-    logger.info("indexed %d chunks in %.2f s", len(index.chunks), time.perf_counter() - started)
-    return index
+        logger.info("indexed %d chunks in %.2f s", len(index.chunks), time.perf_counter() - started)
+        return index
+    return _fresh(_indexes, engine, doc_store.fingerprint(conn), build)
 
 
 def catalog_for(engine: Engine, conn: Connection) -> Catalog:
-    """The stored catalog, reloaded when it changed (one fingerprint query per call)."""
-    key = engine.url.render_as_string(hide_password=False)
-    stamp = catalog_repo.fingerprint(conn)
-    with _lock:
-        cached = _catalogs.get(key)
-    if cached and cached[0] == stamp:
-        return cached[1]
-    catalog = catalog_repo.load_catalog(engine)
-    with _lock:
-        _catalogs[key] = (stamp, catalog)
-    return catalog
+    """The stored catalog, reloaded when it changed."""
+    return _fresh(_catalogs, engine, catalog_repo.fingerprint(conn), lambda: catalog_repo.load_catalog(engine))
 
 
 def for_row(engine: Engine, conversation_id: int, budget: KnowledgeBudget, conn: Connection | None = None,

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError, expect
 
+from tests.support.paths import REPO
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 GRID = '[data-testid="stCustomComponentV1"]'
+SCREENSHOTS = REPO / "test-output"  # a failed browser test's last page, to see what it saw
 
 
 def launch_chromium(playwright):
     """Debian's Chromium (make test installs it), headless."""
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+def screenshot_if_failed(page, request) -> None:
+    """After a browser test (from its `page` fixture): a failed one leaves its page in test-output/."""
+    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
 
 
 def wait_ready(page) -> None:
