@@ -109,7 +109,7 @@ class Settings(BaseSettings):
                            "judge's gate (naturalness capped), so it is repaired like any other failed check")
     avoid_phrase_share: float = Field(
         0.2, gt=0.0, le=1.0,
-        description="a phrase in at least this share of the conversations of its role joins the avoid list "
+        description="an advisor's phrase in at least this share of the conversations joins the avoid list "
                     "the prompt receives",
     )
     judge: bool = Field(True, description="judge every written conversation against prompts/rubric.yaml (Claude "

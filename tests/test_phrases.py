@@ -140,14 +140,18 @@ def test_the_avoid_list_leaves_the_offline_templates_out(app, tmp_path):
     assert any(template in p.text and p.offline == 4 for p in offline_stats.phrases)
     assert not [p for p in app.dataset.avoid_phrases(share=0.2) if template in p]
     stock = "I have to admit that I keep coming back to the same worry about money"
+    spoken = "Honestly my brother keeps telling me the whole thing is simple"
     rng = random.Random(2)
-    for n in range(4):  # four conversations that share the stock sentence and nothing else
+    for n in range(4):  # four conversations that share two stock sentences and nothing else
         own = [" ".join(f"w{rng.randrange(10**6)}" for _ in range(30)) for _ in range(4)]
         turns = [{"role": "user" if i % 2 == 0 else "assistant", "content": text} for i, text in enumerate(own)]
-        turns[0]["content"] = f"{stock}. {turns[0]['content']}"
+        turns[0]["content"] = f"{spoken}. {turns[0]['content']}"
+        turns[1]["content"] = f"{stock}. {turns[1]['content']}"
         app.conversations.import_files([conversation_file(tmp_path, f"stock_{n}", turns)])
     avoid = app.dataset.avoid_phrases(share=0.2)
     assert stock.lower() in avoid, avoid
+    # The client's stock sentence is as common, but only the advisor's habits are the model's to unlearn.
+    assert not [p for p in avoid if "my brother keeps" in p], avoid
 
 
 def test_diversity_of_the_store_and_of_an_export_selection(app):

@@ -63,13 +63,16 @@ def _top_per_slot(found: Sequence[phrasing.Phrase], top: int) -> list[phrasing.P
 
 
 def avoid_phrases(engine: Engine, *, share: float, limit: int = AVOID_LIMIT) -> list[str]:
-    """Phrases in at least `share` of the conversations of their role: for the prompt, as data.
+    """The advisor's phrases in at least `share` of the conversations: for the prompt, as data.
 
-    Offline conversations are left out: their phrases are the offline generator's templates, not
-    habits the model should unlearn.
+    Only the advisor's: the advisor is the role the model is trained to speak, so her stock phrases
+    become its habits, while "i feel like" in a client's message is how people talk (and asking
+    the writer to avoid it made clients stilted). Offline conversations are left out: their phrases
+    are the offline generator's templates, not habits the model should unlearn.
     """
     stats = phrasing.count_phrases(_newest(engine, False, PHRASE_SAMPLE), client_names(engine))
-    return phrasing.over_share(stats, share, limit, subject_words(engine))
+    advisor = replace(stats, phrases=[p for p in stats.phrases if p.role == "assistant"])
+    return phrasing.over_share(advisor, share, limit, subject_words(engine))
 
 
 def subject_words(engine: Engine) -> frozenset[str]:
