@@ -206,11 +206,14 @@ def test_during_a_job_the_table_and_the_sidebar_agree_within_one_poll(served, pa
             break
         page.wait_for_timeout(150)  # the sampling interval, not a wait for a condition
     served.fake.latency = 0.0
-    assert samples and samples[-1][1:3] == (len(ids), len(ids)), samples[-3:]
+    assert samples and samples[-1][1:3] == (len(ids), len(ids)), (
+        samples[-3:], statuses, sidebar, served.app.jobs.progress(job.job_id).items, served.app.jobs.active_ids())
     assert any(busy for *_, busy in samples), "the table never showed the job's rows queued or generating"
     assert generating_by_key, "the progress panel names the rows by their key, as the table does"
-    for at, shown, _, _ in samples:  # every count the sidebar showed, the table showed within 2 s of it
-        assert any(abs(t - at) <= 2.0 and grid_done == shown for t, _, grid_done, _ in samples), (at, shown, samples)
+    # Every count the sidebar showed, the table reached within 2 s of it. (Reached, not showed: two
+    # rows can end within one poll of each other, and the table may go from 3 to 5 at once.)
+    for at, shown, _, _ in samples:
+        assert any(abs(t - at) <= 2.0 and grid_done >= shown for t, _, grid_done, _ in samples), (at, shown, samples)
     ended = f"Job {job.job_id} finished: 5 conversations generated."
     if not any(ended in t for t in toasts):  # shown after the table's last sample
         expect(toast(page, re.escape(ended))).to_be_attached(timeout=30_000)
