@@ -131,8 +131,10 @@ def test_the_cli_suggests_batches_when_the_limit_makes_a_job_long(db_url):
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_two_workers_on_postgresql_share_the_limit_and_stay_under_it_together(db_url):
-    # 5,000 output tokens a second, a 2 s bucket: about four answers a second for both workers together.
-    with FakeMessagesAPI(output_tokens_per_minute=300_000, bucket_seconds=BUCKET_SECONDS) as fake, \
+    # 2,000 output tokens a second, a 2 s bucket: about 1.5 answers a second for both workers together,
+    # so the job lasts ~18 s and a worker that starts seconds after the other (a loaded machine) still
+    # finds items to take.
+    with FakeMessagesAPI(output_tokens_per_minute=120_000, bucket_seconds=BUCKET_SECONDS) as fake, \
             app_with(db_url, claude_settings(fake)) as app:
         job = app.jobs.enqueue(kind="selected", ids=plan_ids(app.engine, 30))
         workers = [start_claude_cli(db_url, fake, "worker", "--once", "--concurrency", "4") for _ in range(2)]

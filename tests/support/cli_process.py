@@ -64,6 +64,8 @@ def _cli_child(argv: list[str], env: dict, out: str, err: str) -> None:
     try:
         code = main(argv)
     except SystemExit as exc:  # argparse's usage errors, as the interpreter would end on them
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException:  # what a fresh interpreter prints for an uncaught exception
         traceback.print_exc()
