@@ -4,7 +4,7 @@ import random
 
 import streamlit as st
 
-from brightrun_gen.domain.vocabulary import FILTER_LABELS
+from brightrun_gen.domain.vocabulary import BUSY, FILTER_LABELS
 from pages.common import PROGRESS_POLL_SECONDS, act, active_progress, app, shared_read, show_notices, sidebar
 from pages.dashboard_dialogs import (
     CONFIRM_KEY, PREVIEW_KEY, ask_to_confirm, confirm_generation, preview_dialog, start_or_confirm,
@@ -103,10 +103,19 @@ def conversations_view(filters: dict) -> None:
     selected = grid_value(table_grid(table, st.session_state.get("_selection_epoch", 0), first_paint))
     with actions:
         action_bar(table, filters, selected, running)
-    if CONFIRM_KEY in st.session_state:
+    asking = CONFIRM_KEY in st.session_state
+    if asking:
         confirm_generation(st.session_state.pop(CONFIRM_KEY))
     elif st.session_state.get(PREVIEW_KEY):  # reopened on every rerun until dismissed, so it stays current
         preview_dialog(st.session_state[PREVIEW_KEY], running)
+    # The grid can miss the update of the run that ends a job (seen under load: a row kept
+    # "Generating" until a reload). So a page that drew busy rows polls once more after the job has
+    # ended, and the poll that finds neither a job nor busy rows twice in a row stops the polling.
+    drew_busy = st.session_state.get("_drew_busy", False)
+    st.session_state["_drew_busy"] = bool(table["status_key"].isin(BUSY).any())
+    idle = not running and not drew_busy and not st.session_state["_drew_busy"]
+    if st.session_state.get("_polling") and idle and not asking:  # (a confirmation just opened stays open)
+        st.rerun(scope="app")
 
 
 sidebar(show_stop=False)
@@ -121,6 +130,7 @@ with st.container(horizontal=True, vertical_alignment="center"):
     st.button("Clear all filters", type="tertiary", icon=":material/filter_alt_off:",
               disabled=not any(filters.values()), on_click=clear_filters)
 refresh = None
-if active_progress(app().cache_key):
+if active_progress(app().cache_key) or st.session_state.get("_drew_busy"):
     refresh = PROGRESS_POLL_SECONDS - st.session_state.setdefault("_refresh_offset", random.uniform(0, REFRESH_SPREAD))
+st.session_state["_polling"] = refresh is not None
 st.fragment(conversations_view, run_every=refresh)(filters)

@@ -52,11 +52,11 @@ class Progress:
     calls_refused: int = 0  # calls the API refused (429/529), the SDK's retries included
     wait_seconds: float = 0.0  # time the runner held calls back for the rate limits
     paced_by: str | None = None  # the rate limit the ETA is bound by ('180,000 output tokens a minute')
+    items: dict[int, ItemState] = field(default_factory=dict)  # conversation id -> its state in this job
 
     @property
     def stopped_by_budget(self) -> bool:
         return self.stop_reason == "budget"
-    items: dict[int, ItemState] = field(default_factory=dict)  # conversation id -> its state in this job
 
     @property
     def fraction(self) -> float:
