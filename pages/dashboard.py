@@ -112,7 +112,7 @@ def conversations_view(filters: dict) -> None:
     # "Generating" until a reload). So a page that drew busy rows polls once more after the job has
     # ended, and the poll that finds neither a job nor busy rows twice in a row stops the polling.
     drew_busy = st.session_state.get("_drew_busy", False)
-    st.session_state["_drew_busy"] = bool(table["status_key"].isin(BUSY).any())
+    st.session_state["_drew_busy"] = running and bool(table["status_key"].isin(BUSY).any())  # a job's rows
     idle = not running and not drew_busy and not st.session_state["_drew_busy"]
     if st.session_state.get("_polling") and idle and not asking:  # (a confirmation just opened stays open)
         st.rerun(scope="app")
