@@ -192,24 +192,25 @@ class Planner:
         return self._dims(1, p, t, arc_entry.start_emotion, arc_entry.end_emotion, arc_entry.fit, arc=a)
 
     def _tier2(self, persona) -> Dimensions:
-        c = self.count
-        options = [s for s, who in self.scenario_personas.items() if who and (persona is None or persona in who)]
-        key = self._least(options, lambda s: c["scenario", s])
+        key, p = self._story(self.scenario_personas, "scenario", persona)
         scenario = next(s for s in self.catalog.scenarios if s.key == key)
-        who = [persona] if persona else self.scenario_personas[key]
-        p = self._least(who, lambda p: c["persona_story", p, key], lambda p: c["persona", p])
         arc = self.arcs[scenario.arc]
         return self._dims(2, p, scenario.topic, arc.start_emotion, arc.end_emotion, arc.fit, arc=arc.key,
                           scenario=key)
 
     def _tier3(self, persona) -> Dimensions:
-        c = self.count
-        options = [e for e, who in self.edge_personas.items() if who and (persona is None or persona in who)]
-        key = self._least(options, lambda e: c["edge", e])
+        key, p = self._story(self.edge_personas, "edge", persona)
         edge = next(e for e in self.catalog.edge_cases if e.key == key)
-        who = [persona] if persona else self.edge_personas[key]
-        p = self._least(who, lambda p: c["persona_story", p, key], lambda p: c["persona", p])
         return self._dims(3, p, edge.topic, edge.start_emotion, edge.end_emotion, edge.fit, edge_case=key)
+
+    def _story(self, fits: dict[str, list], kind: str, persona) -> tuple[str, str]:
+        """The least-used scenario or edge case (`kind`) that `persona` fits (or any persona, when None),
+        and the persona for it: the given one, or the one that has had this story least."""
+        c = self.count
+        options = [k for k, who in fits.items() if who and (persona is None or persona in who)]
+        key = self._least(options, lambda k: c[kind, k])
+        who = [persona] if persona else fits[key]
+        return key, self._least(who, lambda p: c["persona_story", p, key], lambda p: c["persona", p])
 
     def _dims(self, tier, persona, topic_key, start, end, fit, **storyline) -> Dimensions:
         """Dimensions with a tone, intent and outcome that fit the storyline and the start emotion."""
