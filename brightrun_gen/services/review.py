@@ -51,11 +51,7 @@ def review(engine: Engine, conversation_id: int | str, action: str, reviewer: st
     reviewer = reviewer_name(reviewer, settings or get_settings())
     notes = (notes or "").strip() or None
     with write(engine) as conn:
-        cid = conv_store.find_id(conn, conversation_id)
-        target = review_store.lock_target(conn, cid)
-        problem = not_reviewable_reason(target.key, target.status, target.has_turns)
-        if problem:
-            raise InputError(problem)
+        cid, target = lock_reviewable(conn, conversation_id)
         # Checked after lock_target, so of two concurrent identical calls the second sees the first's event.
         if not _is_repeat(conn, cid, target.version, status, reviewer, notes):
             review_store.insert_event(conn, cid, target.version, status, reviewer, notes)
@@ -76,6 +72,17 @@ def reviewer_name(name: str | None, settings: Settings) -> str:
     if len(name) > REVIEWER_MAX:
         raise InputError(f"reviewer name is {len(name)} characters long; use at most {REVIEWER_MAX}")
     return name
+
+
+def lock_reviewable(conn: Connection, key_or_id: int | str) -> tuple[int, review_store.ReviewTarget]:
+    """Lock the conversation a decision is about, for the rest of the transaction: its id and what the
+    lock read; an InputError when it cannot be reviewed."""
+    cid = conv_store.find_id(conn, key_or_id)
+    target = review_store.lock_target(conn, cid)
+    problem = not_reviewable_reason(target.key, target.status, target.has_turns)
+    if problem:
+        raise InputError(problem)
+    return cid, target
 
 
 def not_reviewable_reason(key: str, status: str, has_turns: bool) -> str | None:

@@ -18,7 +18,7 @@ from brightrun_gen.config import Settings, get_settings
 from brightrun_gen.domain.markdown import escape_markdown
 from brightrun_gen.domain.repairs import ORIGIN_LABELS, TurnChange, diff_versions
 from brightrun_gen.errors import InputError
-from brightrun_gen.services.review import not_reviewable_reason, reviewer_name
+from brightrun_gen.services.review import lock_reviewable, reviewer_name
 from brightrun_gen.store import conversations as conv_store, judgements as store, reviews as review_store
 from brightrun_gen.store.conversations import ConversationRow, StoredTurn
 from brightrun_gen.store.db import read, write
@@ -123,11 +123,7 @@ def approve_version(engine: Engine, key_or_id: str | int, version: int, reviewer
     name = reviewer_name(reviewer, settings or get_settings())
     notes = (notes or "").strip() or None
     with write(engine) as conn:
-        cid = conv_store.find_id(conn, key_or_id)
-        target = review_store.lock_target(conn, cid)
-        problem = not_reviewable_reason(target.key, target.status, target.has_turns)
-        if problem:
-            raise InputError(problem)
+        cid, target = lock_reviewable(conn, key_or_id)
         if not store.version_exists(conn, cid, version):
             raise InputError(f"conversation {target.key} has no version {version}")
         review_store.insert_event(conn, cid, version, "approved", name, notes)
