@@ -46,8 +46,6 @@ def knowledge_block(engine: Engine, conversation_id: int, settings: Settings | N
     if conn is None:
         with read(engine) as own:
             return knowledge_block(engine, conversation_id, settings, own)
-    if not retrieval.chunk_index(engine, conn).chunks:  # no firm documents: nothing to look up for the row
-        return None
     found = retrieval.for_row(engine, conversation_id, budget(settings), conn)
     return render_block(found.chosen)
 

@@ -158,6 +158,8 @@ def for_row(engine: Engine, conversation_id: int, budget: KnowledgeBudget, conn:
             return for_row(engine, conversation_id, budget, own, candidates)
     row = conv_store.get_row(conn, conversation_id)
     index = chunk_index(engine, conn)
+    if not index.chunks:  # no firm documents: nothing to rank, pin or remove
+        return RowKnowledge(conversation_id, row.key, [], [])
     choices = knowledge_store.choices(conn, conversation_id)
     pinned_ids = [cid for cid, choice in choices.items() if choice == "pinned"]
     removed_ids = {cid for cid, choice in choices.items() if choice == "removed"}
