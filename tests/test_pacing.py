@@ -7,7 +7,6 @@ call sent into an empty bucket shows in its request log as a 429: "no 429" is th
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 
 import pytest
 
@@ -20,13 +19,6 @@ from tests.support.store_state import item_statuses, lease_owners, plan_ids, rat
 
 # 1,000 output tokens a second; the bucket holds 2 s of it. An answer of the fake is about 1,360 tokens.
 PER_MINUTE, BUCKET_SECONDS = 60_000, 2.0
-
-
-@contextmanager
-def app_with(db_url, settings):
-    """The app on the test's store, with settings pointed at the test's fake."""
-    with BrightRun(settings, database_url=db_url) as app:
-        yield app
 
 
 def run_job(app, ids, concurrency: int = 4):
@@ -44,7 +36,7 @@ def in_flight_at(calls, call) -> int:
 def test_admission_waits_for_the_bucket_instead_of_sending_into_it(db_url):
     # 2,000 tokens a second, a 1 s bucket: max_tokens 2,000 is taken as each call starts, one call fits at a time.
     with FakeMessagesAPI(output_tokens_per_minute=120_000, bucket_seconds=1.0) as fake, \
-            app_with(db_url, claude_settings(fake, max_tokens=2000)) as app:
+            BrightRun(claude_settings(fake, max_tokens=2000), database_url=db_url) as app:
         job_id, _ = run_job(app, plan_ids(app.engine, 6), concurrency=6)
         calls = fake.requests_to("/v1/messages")
         assert item_statuses(app.engine, job_id) == {"succeeded": 6}
@@ -57,7 +49,7 @@ def test_admission_waits_for_the_bucket_instead_of_sending_into_it(db_url):
 
     # The same job as main sent it: all at once, into the bucket, refused and retried.
     with FakeMessagesAPI(output_tokens_per_minute=120_000, bucket_seconds=1.0) as fake, \
-            app_with(db_url, claude_settings(fake, max_tokens=2000, pace_rate_limits=False)) as app:
+            BrightRun(claude_settings(fake, max_tokens=2000, pace_rate_limits=False), database_url=db_url) as app:
         job_id, _ = run_job(app, plan_ids(app.engine, 3, offset=6), concurrency=3)
         refused = [c for c in fake.requests_to("/v1/messages") if c.status == 429]
         assert refused and all(c.behaviour == "output_limit" for c in refused)
@@ -69,7 +61,7 @@ def test_admission_waits_for_the_bucket_instead_of_sending_into_it(db_url):
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_a_refusal_halves_the_calls_in_flight_and_answers_grow_them_back(db_url, caplog):
-    with FakeMessagesAPI(latency=0.3) as fake, app_with(db_url, claude_settings(fake)) as app:
+    with FakeMessagesAPI(latency=0.3) as fake, BrightRun(claude_settings(fake), database_url=db_url) as app:
         fake.enqueue(*["ok"] * 9, "429")  # after the first wave, one call is refused once; the SDK retries it
         with caplog.at_level("INFO", logger="brightrun_gen.services.pacing"):
             job_id, runner = run_job(app, plan_ids(app.engine, 48), concurrency=8)
@@ -89,7 +81,7 @@ def test_a_refusal_halves_the_calls_in_flight_and_answers_grow_them_back(db_url,
 
 def test_the_estimate_and_the_progress_eta_follow_the_limit_the_api_reported(db_url):
     with FakeMessagesAPI(output_tokens_per_minute=PER_MINUTE, bucket_seconds=BUCKET_SECONDS) as fake, \
-            app_with(db_url, claude_settings(fake, batch_suggest_minutes=0.5)) as app:
+            BrightRun(claude_settings(fake, batch_suggest_minutes=0.5), database_url=db_url) as app:
         run_job(app, plan_ids(app.engine, 1))  # learns the limit and an answer's size
         answer = fake.requests_to("/v1/messages")[0].output_tokens
         ids = plan_ids(app.engine, 40, offset=1)
@@ -114,7 +106,7 @@ def test_the_estimate_and_the_progress_eta_follow_the_limit_the_api_reported(db_
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_the_cli_suggests_batches_when_the_limit_makes_a_job_long(db_url):
     with FakeMessagesAPI(output_tokens_per_minute=PER_MINUTE, bucket_seconds=BUCKET_SECONDS) as fake, \
-            app_with(db_url, claude_settings(fake)) as app:
+            BrightRun(claude_settings(fake), database_url=db_url) as app:
         run_job(app, plan_ids(app.engine, 1))
         env = clean_env(**claude_env(fake), BRIGHTRUN_DATABASE_URL=db_url, BRIGHTRUN_BATCH_SUGGEST_MINUTES="0.05")
         ids = [str(i) for i in plan_ids(app.engine, 4, offset=1)]
@@ -135,7 +127,7 @@ def test_two_workers_on_postgresql_share_the_limit_and_stay_under_it_together(db
     # so the job lasts ~18 s and a worker that starts seconds after the other (a loaded machine) still
     # finds items to take.
     with FakeMessagesAPI(output_tokens_per_minute=120_000, bucket_seconds=BUCKET_SECONDS) as fake, \
-            app_with(db_url, claude_settings(fake)) as app:
+            BrightRun(claude_settings(fake), database_url=db_url) as app:
         job = app.jobs.enqueue(kind="selected", ids=plan_ids(app.engine, 30))
         workers = [start_claude_cli(db_url, fake, "worker", "--once", "--concurrency", "4") for _ in range(2)]
         for worker in workers:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import yaml
@@ -19,6 +20,16 @@ from tests.support.store_state import set_dimensions
 def snapshot(app: BrightRun, key: str) -> tuple:
     detail = app.conversations.detail(key)
     return detail.row, [(t.role, t.content) for t in detail.turns], detail.metadata
+
+
+def edited_copy(source: Path, target: Path, name: str, old: str, new: str) -> Path:
+    """A copy of the folder `source` at `target`, with `old` replaced by `new` in its file `name`."""
+    shutil.copytree(source, target)
+    path = target / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{name} no longer says {old!r}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return target
 
 
 def test_init_stores_the_default_plan_with_variation_and_it_checks_clean(app):
@@ -115,11 +126,8 @@ def test_init_refuses_a_catalog_with_contradictions_and_writes_no_plan(empty_url
 
 
 def test_init_brings_changed_catalog_entries_up_to_date(db_url, tmp_path):
-    catalog_dir = tmp_path / "catalog"
-    shutil.copytree(REPO / "seeds" / "catalog", catalog_dir)
-    path = catalog_dir / "scenarios.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("Is my cash cushion enough?", "Is my cushion enough?"),
-                    encoding="utf-8")
+    catalog_dir = edited_copy(REPO / "seeds" / "catalog", tmp_path / "catalog", "scenarios.yaml",
+                              "Is my cash cushion enough?", "Is my cushion enough?")
     settings = Settings(_env_file=None, anthropic_api_key=None, provider="offline", catalog_dir=catalog_dir,
                         database_url=f"sqlite:///{tmp_path / 'unused.db'}")
     with BrightRun(settings, database_url=db_url) as app:
@@ -154,11 +162,8 @@ def test_the_bright_run_export_carries_the_variation(app, tmp_path):
 
 
 def test_init_brings_our_changed_seed_files_up_to_date_unless_reviewed(db_url, tmp_path):
-    seeds_dir = tmp_path / "seeds"
-    shutil.copytree(REPO / "seeds" / "conversations", seeds_dir)
-    changed = seeds_dir / "seed_02_jennifer_beneficiary_panic.json"
-    changed.write_text(changed.read_text(encoding="utf-8").replace("I can hear how shaken", "I can hear how scared"),
-                       encoding="utf-8")
+    seeds_dir = edited_copy(REPO / "seeds" / "conversations", tmp_path / "seeds",
+                            "seed_02_jennifer_beneficiary_panic.json", "I can hear how shaken", "I can hear how scared")
     settings = Settings(_env_file=None, anthropic_api_key=None, provider="offline", seed_dir=seeds_dir,
                         database_url=f"sqlite:///{tmp_path / 'unused.db'}")
     with BrightRun(settings, database_url=db_url) as app:
